@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { queues as queueSpecs } from '../../queues.config.ts';
+import { catalog, type PayloadOf, type TaskName } from '../contracts/index.ts';
+import { JobNotFoundError } from '../core/errors.ts';
+import { jobOptionsFor } from '../core/job-options.ts';
+import { metaOf, payloadOf, withMeta } from '../core/job-meta.ts';
+import { queuePrefix, HUB_PREFIX } from '../core/keys.ts';
+import { redactFields } from '../core/redact.ts';
+import { createRedis } from '../core/redis.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, validateTask } from '../core/validate.ts';
+import { asEnqueueError, withDeadline } from './deadline.ts';
+import { idempotentJobId, newJobId, queueOfJobId } from './job-ids.ts';
+import { ResultWaiter } from './results.ts';
+import type { EnqueueItem, EnqueueOptions, EnqueuedJob, JobInfo, ProducerOptions, WaitOptions } from './types.ts';
+
+export type Producer = ReturnType<typeof createProducer>;
+
+const queueNames = Object.keys(queueSpecs);
+
+export const createProducer = (options: ProducerOptions) => {
+  const { service, prefix = 'hub', timeoutMs = 3_000, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES } = options;
+  if (!HUB_PREFIX.test(prefix)) throw new Error(`createProducer: prefix "${prefix}" must match ${HUB_PREFIX}`);
+  if (!options.connection && !options.redisUrl) throw new Error('createProducer: pass redisUrl or connection');
+  const ownsConnection = !options.connection;
+  const connection = options.connection ?? createRedis(options.redisUrl!, 'producer');
+  const lastErrors: Error[] = [];
+  const queues = new Map<string, Queue>();
+
+  const queueNamed = (name: string): Queue => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection, prefix: queuePrefix(prefix, name) });
+      queue.on('error', (err) => lastErrors.splice(0, lastErrors.length, err));
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+
+  const waiter = new ResultWaiter(
+    connection,
+    () =>
+      options.redisUrl
+        ? createRedis(options.redisUrl, 'worker')
+        : connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true }),
+    (err) => lastErrors.splice(0, lastErrors.length, err),
+  );
+
+  const prepare = <N extends TaskName>(task: N, payload: PayloadOf<N>, opts: EnqueueOptions = {}) => {
+    const { contract, payload: parsed } = validateTask(task, payload, maxPayloadBytes);
+    const jobId = opts.idempotencyKey
+      ? idempotentJobId(contract.queue, task, opts.idempotencyKey)
+      : newJobId(contract.queue);
+    const jobOpts: JobsOptions = { ...jobOptionsFor(contract), jobId };
+    if (opts.delayMs) jobOpts.delay = opts.delayMs;
+    if (opts.priority) jobOpts.priority = opts.priority;
+    if (opts.dedup) jobOpts.deduplication = { id: `${task}.${opts.dedup.id}`, ...(opts.dedup.ttlMs ? { ttl: opts.dedup.ttlMs } : {}) };
+    const meta = {
+      service,
+      requestId: opts.requestId ?? randomUUID(),
+      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+    };
+    return { queue: contract.queue, name: task, data: withMeta(parsed, meta), opts: jobOpts };
+  };
+
+  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await withDeadline(work(), timeoutMs, what);
+    } catch (err) {
+      throw asEnqueueError(err, what);
+    }
+  };
+
+  /** Finds a job by id: hub ids name their queue; plain numeric ids are looked up in every queue. */
+  const findJob = async (id: string): Promise<Job | undefined> => {
+    const named = queueOfJobId(id);
+    const candidates = named && queueNames.includes(named) ? [named] : queueNames;
+    for (const name of candidates) {
+      const job = await Job.fromId(queueNamed(name), id);
+      if (job) return job;
+    }
+    return undefined;
+  };
+
+  return {
+    /** Validates, then adds one job. Throws InvalidPayloadError / UnknownTaskError before touching Redis. */
+    async enqueue<N extends TaskName>(task: N, payload: PayloadOf<N>, opts?: EnqueueOptions): Promise<EnqueuedJob<N>> {
+      const job = prepare(task, payload, opts);
+      const added = await guarded(`could not enqueue ${task}`, () => queueNamed(job.queue).add(job.name, job.data, job.opts));
+      return { id: added.id!, task, queue: job.queue };
+    },
+
+    /** Validates every item first (all or nothing), then one addBulk per queue. */
+    async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
+      const prepared = items.map((i) => prepare(i.task, i.payload as never, i.options));
+      const byQueue = new Map<string, typeof prepared>();
+      for (const p of prepared) byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), p]);
+      const ids = new Map<(typeof prepared)[number], string>();
+      await guarded(`could not enqueue ${items.length} jobs`, () =>
+        Promise.all(
+          [...byQueue].map(async ([queue, jobs]) => {
+            const added = await queueNamed(queue).addBulk(jobs);
+            added.forEach((job, i) => ids.set(jobs[i]!, job.id!));
+          }),
+        ),
+      );
+      return prepared.map((p) => ({ id: ids.get(p)!, task: p.name as TaskName, queue: p.queue }));
+    },
+
+    /** The job's result once it completes; JobFailedError once it fails for good; WaitTimeoutError past timeoutMs. */
+    async waitFor(job: EnqueuedJob | string, { timeoutMs: waitMs = 30_000 }: WaitOptions = {}): Promise<unknown> {
+      const id = typeof job === 'string' ? job : job.id;
+      const queue = typeof job === 'string' ? (queueOfJobId(id) ?? (await findJob(id))?.queueName) : job.queue;
+      if (!queue) throw new JobNotFoundError(id);
+      return waiter.wait(queueNamed(queue), id, waitMs);
+    },
+
+    /** State, attempts, result or failure reason of a job; undefined when unknown or removed. */
+    async getJob(id: string): Promise<JobInfo | undefined> {
+      const job = await guarded(`could not read job ${id}`, () => findJob(id));
+      if (!job) return undefined;
+      const state = await guarded(`could not read job ${id}`, () => job.getState());
+      const meta = metaOf(job.data);
+      const contract = (catalog as Record<string, { sensitive: readonly string[] }>)[job.name];
+      return {
+        id: job.id!,
+        task: job.name,
+        queue: job.queueName,
+        state,
+        attemptsMade: job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        payload: redactFields(payloadOf(job.data), contract?.sensitive ?? []),
+        requestId: meta.requestId,
+        service: meta.service,
+        progress: job.progress,
+        result: job.returnvalue ?? undefined,
+        failedReason: job.failedReason || undefined,
+        createdAt: job.timestamp,
+        startedAt: job.processedOn,
+        finishedAt: job.finishedOn,
+      };
+    },
+
+    /** The most recent error the connection reported, for health checks. */
+    lastError: (): Error | undefined => lastErrors[0],
+
+    async close(): Promise<void> {
+      await waiter.close();
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      if (ownsConnection) connection.disconnect();
+    },
+  };
+};

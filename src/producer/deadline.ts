@@ -1,0 +1,19 @@
+import { EnqueueError } from '../core/errors.ts';
+
+/** Rejects with EnqueueError when `work` has not settled within `ms`: a request handler never hangs on Redis. */
+export const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EnqueueError(`${what}: Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+};
+
+/** Redis errors (refused, OOM under noeviction, read-only replica) become one error type with the cause kept. */
+export const asEnqueueError = (err: unknown, what: string): Error => {
+  if (err instanceof EnqueueError) return err;
+  if (err instanceof Error && /redis|stream|ECONN|OOM|READONLY|Connection|closed/i.test(`${err.name} ${err.message}`)) {
+    return new EnqueueError(`${what}: ${err.message}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+};

@@ -1,0 +1,17 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+/**
+ * Hub job ids carry their queue (`order.<uuid>`) so one id finds its job anywhere (HTTP API,
+ * dashboard, logs). BullMQ forbids `:` in ids and integer-like ids; neither can occur here.
+ */
+export const newJobId = (queue: string): string => `${queue}.${randomUUID()}`;
+
+/** The same key for the same task gives the same job id: BullMQ then keeps the first job. */
+export const idempotentJobId = (queue: string, task: string, key: string): string =>
+  `${queue}.k-${createHash('sha256').update(task).update('\0').update(key).digest('base64url').slice(0, 32)}`;
+
+/** The queue a hub id names, if it is one. */
+export const queueOfJobId = (id: string): string | undefined => {
+  const dot = id.lastIndexOf('.');
+  return dot > 0 ? id.slice(0, dot) : undefined;
+};

@@ -1,0 +1,92 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { queuePrefix } from '../core/keys.ts';
+import { queueSpecOf } from '../core/job-options.ts';
+import type { Logger } from '../core/logger.ts';
+import { createRedis } from '../core/redis.ts';
+import type { ServiceClients } from '../http/services.ts';
+import { createProducer } from '../producer/index.ts';
+import { createProcessor, type JobOutcome } from './dispatch.ts';
+import { checkEvictionPolicy } from './redis-policy.ts';
+import type { Registry } from './registry.ts';
+
+export interface WorkerHubOptions {
+  redisUrl: string;
+  prefix: string;
+  queues: readonly string[];
+  registry: Registry;
+  http: ServiceClients;
+  log: Logger;
+  onOutcome?: (outcome: JobOutcome) => void;
+  /** Overrides per queue, e.g. for tests and benchmarks. */
+  concurrency?: number;
+  /** Refuse an evicting Redis (production) instead of warning. */
+  production?: boolean;
+}
+
+export interface WorkerHub {
+  workers: Worker[];
+  connection: Redis;
+  /** Stops taking jobs; running ones get `graceMs` to finish, then are aborted and returned to their queue. */
+  close(graceMs: number): Promise<void>;
+}
+
+export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> => {
+  const { log } = opts;
+  const connection = createRedis(opts.redisUrl, 'worker', { onError: (m) => log.error(m) });
+  try {
+    await checkEvictionPolicy(connection, log, opts.production ?? false);
+  } catch (err) {
+    connection.disconnect();
+    throw err;
+  }
+  const producer = createProducer({ connection, prefix: opts.prefix, service: 'task-hub' });
+  let shuttingDown = false;
+  const processor = createProcessor({
+    registry: opts.registry,
+    http: opts.http,
+    producer,
+    log,
+    onOutcome: opts.onOutcome,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  const workers = opts.queues.map((queue) => {
+    const spec = queueSpecOf(queue);
+    const worker = new Worker(queue, processor, {
+      connection,
+      prefix: queuePrefix(opts.prefix, queue),
+      concurrency: opts.concurrency ?? spec.concurrency,
+      ...(spec.limiter ? { limiter: spec.limiter } : {}),
+      lockDuration: spec.lockDurationMs ?? 30_000,
+      maxStalledCount: spec.maxStalledCount ?? 1,
+      // Retention for jobs added without options (plain BullMQ clients, the dashboard's form).
+      removeOnComplete: spec.keepCompleted,
+      removeOnFail: spec.keepFailed,
+    });
+    worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
+    return worker;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log.info({ queues: opts.queues }, 'worker ready');
+
+  return {
+    workers,
+    connection,
+    async close(graceMs) {
+      shuttingDown = true;
+      const closed = Promise.all(workers.map((w) => w.close()));
+      const inGrace = await Promise.race([
+        closed.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), graceMs).unref()),
+      ]);
+      if (!inGrace) {
+        log.warn({ graceMs }, 'grace period over: aborting running jobs, they go back to their queue');
+        for (const w of workers) w.cancelAllJobs('shutdown');
+        await closed;
+      }
+      await producer.close();
+      connection.disconnect();
+    },
+  };
+};

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
+import { queuePrefix } from '../../src/core/keys.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { createServiceClients } from '../../src/http/services.ts';
+import { createProducer, type EnqueuedJob, type Producer } from '../../src/producer/index.ts';
+import type { JobOutcome } from '../../src/worker/dispatch.ts';
+import { buildRegistry } from '../../src/worker/registry.ts';
+import { startWorkers, type WorkerHub } from '../../src/worker/start-workers.ts';
+import { handlers } from '../../tasks/index.ts';
+import { queues } from '../../queues.config.ts';
+import { StubService } from './stub-service.ts';
+
+export const testRedisUrl = (): string => inject('redisUrl');
+export const newPrefix = (): string => `t${randomBytes(5).toString('hex')}`;
+
+/** Deletes every key of a prefix (all its queues' hash tags). */
+export const deletePrefix = async (redis: Redis, prefix: string): Promise<void> => {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}-*`, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+};
+
+export interface TestHubOptions {
+  /** Start the in-process worker (default true). */
+  worker?: boolean;
+}
+
+/**
+ * A hub per test: a fresh key prefix, the real worker with the real task handlers in process,
+ * the real producer, and one stub HTTP service per domain. Keys are removed after each test.
+ */
+export const useTestHub = ({ worker = true }: TestHubOptions = {}) => {
+  const services = {} as Record<'auth' | 'cart' | 'order' | 'product', StubService>;
+  const state = {
+    prefix: '',
+    producer: undefined as unknown as Producer,
+    workers: undefined as WorkerHub | undefined,
+    redis: undefined as unknown as Redis,
+    logs: [] as string[],
+    outcomes: [] as JobOutcome[],
+    queues: [] as Queue[],
+    connections: [] as Redis[],
+  };
+
+  beforeAll(async () => {
+    for (const name of ['auth', 'cart', 'order', 'product'] as const) services[name] = await StubService.start();
+    state.redis = new Redis(testRedisUrl());
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(services).map((s) => s.close()));
+    state.redis.disconnect();
+  });
+
+  const startWorker = async () => {
+    const sink = new Writable({ write: (chunk, _enc, done) => (state.logs.push(chunk.toString()), done()) });
+    state.workers = await startWorkers({
+      redisUrl: testRedisUrl(),
+      prefix: state.prefix,
+      queues: Object.keys(queues),
+      registry: buildRegistry(handlers),
+      http: createServiceClients({
+        AUTH_SERVICE_URL: services.auth.url,
+        CART_SERVICE_URL: services.cart.url,
+        ORDER_SERVICE_URL: services.order.url,
+        PRODUCT_SERVICE_URL: services.product.url,
+        HTTP_TIMEOUT_MS: 5_000,
+      }),
+      log: createLogger({ name: 'worker', level: 'debug', destination: sink }),
+      onOutcome: (o) => state.outcomes.push(o),
+    });
+    return state.workers;
+  };
+
+  beforeEach(async () => {
+    state.prefix = newPrefix();
+    state.logs.length = 0;
+    state.outcomes.length = 0;
+    for (const s of Object.values(services)) s.reset();
+    state.producer = createProducer({ redisUrl: testRedisUrl(), prefix: state.prefix, service: 'test' });
+    if (worker) await startWorker();
+  });
+  afterEach(async () => {
+    await state.workers?.close(1_000);
+    state.workers = undefined;
+    await state.producer.close();
+    await Promise.all(state.queues.splice(0).map((q) => q.close()));
+    for (const c of state.connections.splice(0)) c.disconnect();
+    await deletePrefix(state.redis, state.prefix);
+  });
+
+  return {
+    services,
+    get prefix() {
+      return state.prefix;
+    },
+    get producer() {
+      return state.producer;
+    },
+    get redis() {
+      return state.redis;
+    },
+    get logs() {
+      return state.logs;
+    },
+    get outcomes() {
+      return state.outcomes;
+    },
+    startWorker,
+    async stopWorker(graceMs = 1_000) {
+      await state.workers?.close(graceMs);
+      state.workers = undefined;
+    },
+    finished: (job: EnqueuedJob | string, timeoutMs = 20_000) => state.producer.waitFor(job, { timeoutMs }),
+    async attemptsMade(job: EnqueuedJob | string) {
+      return (await state.producer.getJob(typeof job === 'string' ? job : job.id))?.attemptsMade;
+    },
+    /** A plain BullMQ Queue on the hub's keys: what a Python/Go client or Bull Board would use. */
+    rawQueue(name: string): Queue {
+      const connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+      state.connections.push(connection);
+      const q = new Queue(name, { connection, prefix: queuePrefix(state.prefix, name) });
+      state.queues.push(q);
+      return q;
+    },
+    async keys(): Promise<string[]> {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await state.redis.scan(cursor, 'MATCH', `{${state.prefix}-*`, 'COUNT', 1_000);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== '0');
+      return found;
+    },
+  };
+};
