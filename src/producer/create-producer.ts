@@ -13,7 +13,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, validateTask } from '../core/validate.ts';
 import { asEnqueueError, withDeadline } from './deadline.ts';
 import { idempotentJobId, newJobId, queueOfJobId } from './job-ids.ts';
 import { ResultWaiter } from './results.ts';
-import type { EnqueueItem, EnqueueOptions, EnqueuedJob, JobInfo, ProducerOptions, WaitOptions } from './types.ts';
+import type { EnqueueItem, EnqueueOptions, EnqueuedJob, JobInfo, JobRef, ProducerOptions, WaitOptions } from './types.ts';
 
 export type Producer = ReturnType<typeof createProducer>;
 
@@ -73,7 +73,9 @@ export const createProducer = (options: ProducerOptions) => {
   };
 
   /** Finds a job by id: hub ids name their queue; plain numeric ids are looked up in every queue. */
-  const findJob = async (id: string): Promise<Job | undefined> => {
+  const findJob = async (ref: JobRef): Promise<Job | undefined> => {
+    if (typeof ref !== 'string') return Job.fromId(queueNamed(ref.queue), ref.id);
+    const id = ref;
     const named = queueOfJobId(id);
     const candidates = named && queueNames.includes(named) ? [named] : queueNames;
     for (const name of candidates) {
@@ -109,16 +111,18 @@ export const createProducer = (options: ProducerOptions) => {
     },
 
     /** The job's result once it completes; JobFailedError once it fails for good; WaitTimeoutError past timeoutMs. */
-    async waitFor(job: EnqueuedJob | string, { timeoutMs: waitMs = 30_000 }: WaitOptions = {}): Promise<unknown> {
+    async waitFor(job: JobRef, { timeoutMs: waitMs = 30_000 }: WaitOptions = {}): Promise<unknown> {
       const id = typeof job === 'string' ? job : job.id;
       const queue = typeof job === 'string' ? (queueOfJobId(id) ?? (await findJob(id))?.queueName) : job.queue;
+      if (queue && !queueNames.includes(queue)) throw new JobNotFoundError(id);
       if (!queue) throw new JobNotFoundError(id);
       return waiter.wait(queueNamed(queue), id, waitMs);
     },
 
     /** State, attempts, result or failure reason of a job; undefined when unknown or removed. */
-    async getJob(id: string): Promise<JobInfo | undefined> {
-      const job = await guarded(`could not read job ${id}`, () => findJob(id));
+    async getJob(ref: JobRef): Promise<JobInfo | undefined> {
+      const id = typeof ref === 'string' ? ref : ref.id;
+      const job = await guarded(`could not read job ${id}`, () => findJob(ref));
       if (!job) return undefined;
       const state = await guarded(`could not read job ${id}`, () => job.getState());
       const meta = metaOf(job.data);

@@ -3,7 +3,7 @@
  * nothing of how tasks run (no tasks/, express, got or node-cron in its import graph).
  */
 export { createProducer, type Producer } from './create-producer.ts';
-export type { EnqueueItem, EnqueueOptions, EnqueuedJob, JobInfo, ProducerOptions, WaitOptions } from './types.ts';
+export type { EnqueueItem, EnqueueOptions, EnqueuedJob, JobInfo, JobRef, ProducerOptions, WaitOptions } from './types.ts';
 export {
   EnqueueError,
   InvalidPayloadError,

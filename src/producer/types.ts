@@ -33,6 +33,9 @@ export interface EnqueuedJob<N extends TaskName = TaskName> {
   queue: string;
 }
 
+/** A hub job id alone finds its queue; a plain BullMQ id (from another client) needs its queue named. */
+export type JobRef = string | { id: string; queue: string };
+
 export interface EnqueueItem<N extends TaskName = TaskName> {
   task: N;
   payload: PayloadOf<N>;

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   query: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The client hung up before the answer was sent (an aborted request). */
+  abandoned?: boolean;
 }
 
 export interface Reply {
@@ -36,7 +38,10 @@ export class StubService extends EventEmitter {
     const app = express();
     app.use(express.json());
     app.use((req, res) => {
-      const recorded = { method: req.method, path: req.path, query: { ...req.query }, headers: req.headers, body: req.body };
+      const recorded: RecordedRequest = { method: req.method, path: req.path, query: { ...req.query }, headers: req.headers, body: req.body };
+      res.on('close', () => {
+        if (!res.writableFinished) recorded.abandoned = true;
+      });
       stub.requests.push(recorded);
       stub.emit('request', recorded);
       const route = stub.routes.find((r) => r.method === req.method && r.pattern.test(req.path));

@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { queuePrefix } from '../../src/core/keys.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { createServiceClients } from '../../src/http/services.ts';
-import { createProducer, type EnqueuedJob, type Producer } from '../../src/producer/index.ts';
+import { createProducer, type JobRef, type Producer } from '../../src/producer/index.ts';
 import type { JobOutcome } from '../../src/worker/dispatch.ts';
-import { buildRegistry } from '../../src/worker/registry.ts';
+import { buildRegistry, type Registry } from '../../src/worker/registry.ts';
 import { startWorkers, type WorkerHub } from '../../src/worker/start-workers.ts';
 import { handlers } from '../../tasks/index.ts';
 import { queues } from '../../queues.config.ts';
@@ -58,13 +58,13 @@ export const useTestHub = ({ worker = true }: TestHubOptions = {}) => {
     state.redis.disconnect();
   });
 
-  const startWorker = async () => {
+  const startWorker = async (registry: Registry = buildRegistry(handlers)) => {
     const sink = new Writable({ write: (chunk, _enc, done) => (state.logs.push(chunk.toString()), done()) });
     state.workers = await startWorkers({
       redisUrl: testRedisUrl(),
       prefix: state.prefix,
       queues: Object.keys(queues),
-      registry: buildRegistry(handlers),
+      registry,
       http: createServiceClients({
         AUTH_SERVICE_URL: services.auth.url,
         CART_SERVICE_URL: services.cart.url,
@@ -112,14 +112,18 @@ export const useTestHub = ({ worker = true }: TestHubOptions = {}) => {
     get outcomes() {
       return state.outcomes;
     },
-    startWorker,
+    /** Restarts the in-process worker, e.g. with a registry of test-only tasks. */
+    async startWorker(registry?: Registry) {
+      await state.workers?.close(1_000);
+      return startWorker(registry);
+    },
     async stopWorker(graceMs = 1_000) {
       await state.workers?.close(graceMs);
       state.workers = undefined;
     },
-    finished: (job: EnqueuedJob | string, timeoutMs = 20_000) => state.producer.waitFor(job, { timeoutMs }),
-    async attemptsMade(job: EnqueuedJob | string) {
-      return (await state.producer.getJob(typeof job === 'string' ? job : job.id))?.attemptsMade;
+    finished: (job: JobRef, timeoutMs = 20_000) => state.producer.waitFor(job, { timeoutMs }),
+    async attemptsMade(job: JobRef) {
+      return (await state.producer.getJob(job))?.attemptsMade;
     },
     /** A plain BullMQ Queue on the hub's keys: what a Python/Go client or Bull Board would use. */
     rawQueue(name: string): Queue {
