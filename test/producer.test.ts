@@ -52,6 +52,13 @@ describe('producer edge checks (no worker)', () => {
     expect(job.id).toMatch(/^auth\.[0-9a-f-]{36}$/);
   });
 
+  it('delay and priority reach BullMQ', async () => {
+    const later = await hub.producer.enqueue('order.generateInvoice', { orderId: randomUUID() }, { delayMs: 60_000 });
+    const urgent = await hub.producer.enqueue('order.generateInvoice', { orderId: randomUUID() }, { priority: 1 });
+    expect((await hub.producer.getJob(later.id))?.state).toBe('delayed');
+    expect((await hub.producer.getJob(urgent.id))?.state).toBe('prioritized');
+  });
+
   it('an idempotency key enqueues once: the second call returns the same job', async () => {
     const orderId = randomUUID();
     const a = await hub.producer.enqueue('order.generateInvoice', { orderId }, { idempotencyKey: `invoice-${orderId}` });

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { idempotentJobId, newJobId, queueOfJobId } from './job-ids.ts';
+
+describe('job ids', () => {
+  it('carry their queue and never contain ":" (BullMQ forbids it)', () => {
+    const id = newJobId('product-images');
+    expect(id).toMatch(/^product-images\.[0-9a-f-]{36}$/);
+    expect(queueOfJobId(id)).toBe('product-images');
+    expect(idempotentJobId('order', 'order.x', 'a:b:c')).not.toContain(':');
+  });
+  it('the same key for the same task gives the same id; another task gets another', () => {
+    expect(idempotentJobId('order', 'order.a', 'k')).toBe(idempotentJobId('order', 'order.a', 'k'));
+    expect(idempotentJobId('order', 'order.a', 'k')).not.toBe(idempotentJobId('order', 'order.b', 'k'));
+  });
+  it('plain numeric ids name no queue', () => {
+    expect(queueOfJobId('42')).toBeUndefined();
+  });
+});
