@@ -33,8 +33,23 @@ export const EnvSchema = z.object({
   PRODUCT_SERVICE_URL: serviceUrl(4004),
 
   // beat
+  /** How often beat re-reconciles schedule.ts into Redis (restores schedulers edited or deleted by hand). */
+  BEAT_RECONCILE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** TTL of the lock that keeps beat replicas from reconciling at the same time; longer than one reconcile. */
+  BEAT_LOCK_MS: z.coerce.number().int().min(1_000).default(15_000),
+  /** A module exporting `schedule` to use instead of schedule.ts (a staging schedule, tests). Unset: schedule.ts. */
+  BEAT_SCHEDULE: z.string().optional(),
 
   // dashboard
+  DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(5555),
+  /** Full access to the board. Outside production an unset password means admin/admin (with a warning). */
+  DASHBOARD_USER: z.string().min(1).max(100).default('admin'),
+  DASHBOARD_PASSWORD: z.string().min(1).max(200).optional(),
+  /** Optional second account: sees everything, changes nothing (enforced by the server). */
+  DASHBOARD_READONLY_USER: z.string().min(1).max(100).optional(),
+  DASHBOARD_READONLY_PASSWORD: z.string().min(1).max(200).optional(),
+  /** HTTP API clients: `client:token:scope[,scope]` entries separated by `;` (see README). */
+  HUB_API_TOKENS: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

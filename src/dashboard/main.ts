@@ -1,0 +1,16 @@
+import { loadEnv } from '../config/env.ts';
+import { createLogger } from '../core/logger.ts';
+import { runMain } from '../core/run-main.ts';
+import { runDashboard } from './run-dashboard.ts';
+
+runMain('dashboard', async () => {
+  const env = loadEnv();
+  const log = createLogger({ name: 'dashboard', level: env.LOG_LEVEL });
+  const dashboard = await runDashboard(env, log);
+  return {
+    async stop() {
+      await dashboard.stop();
+      log.flush();
+    },
+  };
+});
