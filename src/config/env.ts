@@ -41,6 +41,8 @@ export const EnvSchema = z.object({
   BEAT_SCHEDULE: z.string().optional(),
 
   // dashboard
+  /** Interface to listen on. Unset: 0.0.0.0 in production (containers), 127.0.0.1 elsewhere (a laptop's dev login stays local). */
+  DASHBOARD_HOST: z.string().min(1).max(255).optional(),
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65_535).default(5555),
   /** Full access to the board. Outside production an unset password means admin/admin (with a warning). */
   DASHBOARD_USER: z.string().min(1).max(100).default('admin'),

@@ -21,7 +21,8 @@ export const runDashboard = async (env: Env, log: Logger): Promise<DashboardHand
   const clients = parseApiTokens(env.HUB_API_TOKENS);
   const connection = createRedis(env.REDIS_URL, 'producer', { onError: (m) => log.error(m) });
   const { app, close } = createDashboardApp({ connection, prefix: env.HUB_PREFIX, accounts, clients, log });
-  const server = app.listen(env.DASHBOARD_PORT);
+  const host = env.DASHBOARD_HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const server = app.listen(env.DASHBOARD_PORT, host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
   } catch (err) {
@@ -32,7 +33,7 @@ export const runDashboard = async (env: Env, log: Logger): Promise<DashboardHand
   }
   const port = (server.address() as AddressInfo).port;
   log.info(
-    { port, redis: redactUrl(env.REDIS_URL), prefix: env.HUB_PREFIX, readOnlyAccount: accounts.length > 1, apiClients: clients.map((c) => c.name) },
+    { host, port, redis: redactUrl(env.REDIS_URL), prefix: env.HUB_PREFIX, readOnlyAccount: accounts.length > 1, apiClients: clients.map((c) => c.name) },
     'dashboard listening',
   );
   return {

@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   maxmemory?: string;
   maxmemoryPolicy?: string;
   extraArgs?: string[];
+  /** Own process group: a Ctrl-C meant for the parent does not reach Redis, which the parent stops last. */
+  detached?: boolean;
 }
 
 export interface RedisServer {
@@ -53,7 +55,7 @@ export const startRedisServer = async (opts: RedisServerOptions): Promise<RedisS
     ...(opts.maxmemory ? ['--maxmemory', opts.maxmemory] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4_000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4_000)));
