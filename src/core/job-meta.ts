@@ -26,10 +26,24 @@ export const payloadOf = (data: unknown): unknown => {
   return payload;
 };
 
+const META_FIELDS = Object.entries(JobMeta.shape).map(([key, schema]) => [key as keyof JobMeta, schema.unwrap().maxLength!] as const);
+
+/**
+ * The hub's metadata of a job, or none if it is malformed. Read once per attempt on the worker's
+ * hot path, so checked by hand against JobMeta's own limits rather than by a zod parse.
+ */
 export const metaOf = (data: unknown): JobMeta => {
   if (!isRecord(data)) return {};
-  const parsed = JobMeta.safeParse(data[META_KEY]);
-  return parsed.success ? parsed.data : {};
+  const raw = data[META_KEY];
+  if (!isRecord(raw)) return {};
+  const meta: JobMeta = {};
+  for (const [key, max] of META_FIELDS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length > max) return {};
+    meta[key] = value;
+  }
+  return meta;
 };
 
 /** The id a job's HTTP calls carry: the caller's, or one stable across the job's retries. */

@@ -97,7 +97,11 @@ export const createProducer = (options: ProducerOptions) => {
     async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
       const prepared = items.map((i) => prepare(i.task, i.payload as never, i.options));
       const byQueue = new Map<string, typeof prepared>();
-      for (const p of prepared) byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), p]);
+      for (const p of prepared) {
+        const jobs = byQueue.get(p.queue);
+        if (jobs) jobs.push(p);
+        else byQueue.set(p.queue, [p]);
+      }
       const ids = new Map<(typeof prepared)[number], string>();
       await guarded(`could not enqueue ${items.length} jobs`, () =>
         Promise.all(
