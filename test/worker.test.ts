@@ -91,3 +91,21 @@ describe('logs', () => {
     expect(hub.logs.join('\n')).not.toContain('super-secret-reset-token-123');
   });
 });
+
+describe('no-overlap schedule entries', () => {
+  it('a tick that finds the previous run of its entry still going completes as skipped; other entries run', async () => {
+    let release!: () => void;
+    hub.services.order.reply('POST', '/api/orders/cancel-unpaid', { status: 200, body: { cancelled: 1 }, until: new Promise<void>((r) => (release = r)) });
+    const queue = hub.rawQueue('order');
+    const meta = (schedule: string) => ({ schedule, service: 'beat', noOverlap: true });
+    const first = await queue.add('order.cancelUnpaidOrders', { olderThanMinutes: 60, $hub: meta('order-cancel-unpaid') });
+    await hub.services.order.waitFor('POST', '/api/orders/cancel-unpaid');
+    const second = await queue.add('order.cancelUnpaidOrders', { olderThanMinutes: 60, $hub: meta('order-cancel-unpaid') });
+    await expect(hub.finished({ id: `${second.id}`, queue: 'order' })).resolves.toEqual({ skipped: 'overlap', runningJob: `${first.id}` });
+    const other = await queue.add('order.cancelUnpaidOrders', { olderThanMinutes: 60, $hub: meta('another-entry') });
+    await expect.poll(() => hub.services.order.calls('POST', '/api/orders/cancel-unpaid').length).toBe(2);
+    release();
+    await expect(hub.finished({ id: `${first.id}`, queue: 'order' })).resolves.toEqual({ cancelled: 1 });
+    await expect(hub.finished({ id: `${other.id}`, queue: 'order' })).resolves.toEqual({ cancelled: 1 });
+  });
+});

@@ -3,6 +3,7 @@ import { TaskTimeoutError, UnknownTaskError } from '../core/errors.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
 import { idempotencyKeyOf, metaOf, payloadOf, requestIdOf } from '../core/job-meta.ts';
 import type { Logger } from '../core/logger.ts';
+import { noOverlapScheduleOf, runningKey, withoutOverlap } from '../core/no-overlap.ts';
 import { parsePayload } from '../core/validate.ts';
 import { classifyHttpError } from '../http/classify.ts';
 import { clientsForJob } from '../http/job-clients.ts';
@@ -10,6 +11,7 @@ import type { ServiceClients } from '../http/services.ts';
 import type { Producer } from '../producer/index.ts';
 import type { TaskContext } from '../../tasks/context.ts';
 import type { Registry } from './registry.ts';
+import type { Redis } from 'ioredis';
 
 export interface JobOutcome {
   task: string;
@@ -27,6 +29,8 @@ export interface DispatchDeps {
   onOutcome?: (outcome: JobOutcome) => void;
   /** True once shutdown began: aborted jobs go back to wait instead of spending an attempt. */
   isShuttingDown: () => boolean;
+  /** Where the no-overlap guard of `noOverlap` schedule entries keeps its locks. */
+  overlap?: { redis: Redis; prefix: string };
 }
 
 const lookUp = (registry: Registry, job: Job) => {
@@ -168,7 +172,12 @@ export const createProcessor = (deps: DispatchDeps): Processor => {
       // No { once } options object: the listener is removed in finally, and abort fires once.
       workerSignal?.addEventListener('abort', attempt);
       const ctx = new AttemptContext(scope, attempt, job, deps);
-      const result = await attempt.run(() => handler.run(input, ctx));
+      const run = () => attempt.run(() => handler.run(input, ctx));
+      // Only jobs of `noOverlap` schedule entries pay for the lock (two Redis calls).
+      const schedule = deps.overlap && noOverlapScheduleOf(job.data);
+      const result = schedule
+        ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, run)
+        : await run();
       const durationMs = performance.now() - started;
       attemptLog.info(line(scope, durationMs), 'task succeeded');
       onOutcome?.({ task: job.name, queue: job.queueName, ok: true, durationMs });
