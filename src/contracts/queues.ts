@@ -31,6 +31,14 @@ export interface QueueSpec {
   lockDurationMs?: number;
   /** A job that stalls more often than this fails instead of running again. */
   maxStalledCount?: number;
+  /** How often each worker looks for jobs whose lock expired (a crashed or frozen worker's). */
+  stalledIntervalMs?: number;
+  /**
+   * Run this queue's jobs in child processes (BullMQ sandboxed processors). For CPU-bound
+   * tasks: a handler that blocks the event loop past lockDurationMs would otherwise lose its
+   * lock and run twice, and a crash takes down only the child and that one job.
+   */
+  sandboxed?: boolean;
 }
 
 export const QUEUE_NAME = /^[a-z][a-z0-9-]{0,40}$/;

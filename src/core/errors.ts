@@ -77,3 +77,8 @@ export class JobNotFoundError extends Error {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** The process running a job died under it (crash, OOM kill); retried per the task's policy. */
+export class ProcessCrashedError extends Error {
+  override name = 'ProcessCrashedError';
+}

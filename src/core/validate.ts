@@ -8,6 +8,8 @@ const contracts: Readonly<Record<string, AnyContract>> = catalog;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 512 * 1024;
 
 export const contractOf = (name: string): AnyContract => {
+  // Callers in plain JS (or from JSON) can pass anything: answer with the same error, never a TypeError.
+  if (typeof name !== 'string') throw new UnknownTaskError(String(name), ': a task name is a string like "order.sendConfirmation"');
   const contract = Object.hasOwn(contracts, name) ? contracts[name] : undefined;
   if (!contract) throw new UnknownTaskError(name, didYouMean(name, Object.keys(contracts)));
   return contract;
@@ -21,8 +23,14 @@ export const parsePayload = (contract: AnyContract, payload: unknown): unknown =
 };
 
 export const assertPayloadSize = (name: string, payload: unknown, limit: number): void => {
+  let json: string;
+  try {
+    json = JSON.stringify(payload) ?? '';
+  } catch (err) {
+    // BigInt, circular references: what Redis would get is not what the caller meant.
+    throw new InvalidPayloadError(name, `the payload is not JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
   // Cheap upper bound first: most payloads are a few ids.
-  const json = JSON.stringify(payload) ?? '';
   if (json.length * 3 <= limit) return;
   const bytes = Buffer.byteLength(json);
   if (bytes > limit) throw new PayloadTooLargeError(name, bytes, limit);

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { ChildPool, type Job, type Processor } from 'bullmq';
+import { ProcessCrashedError } from '../core/errors.ts';
+
+type RunInChild = (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
+
+const require = createRequire(import.meta.url);
+// BullMQ's own sandbox runner (what `new Worker(queue, file)` uses); its index does not re-export it.
+const { default: sandbox } = require('bullmq/dist/cjs/classes/sandbox.js') as { default: (file: string, pool: ChildPool) => RunInChild };
+const mainFile = require.resolve('bullmq/dist/cjs/classes/main.js');
+
+export interface SuspectOptions {
+  /** The sandboxed processor module (registry + dispatch) the child process loads. */
+  processorFile: string;
+  /** The child's environment (where Redis and the services are) and node flags. */
+  forkOptions: { env: NodeJS.ProcessEnv; execArgv: string[] };
+  /** Child processes alive at once (each holds one job; ~100 MB each): the rest wait their turn. */
+  maxChildren?: number;
+}
+
+/**
+ * A job that was running when its worker died (stalledCounter > 0) may be why it died, and its
+ * neighbours died with it. Run in process again, a poison job crashes its worker a second time
+ * and every neighbour caught twice fails with it (maxStalledCount counts per job). So suspects
+ * run each in a child process of their own: a crash then costs the suspect one attempt (failing
+ * with the crash's reason once its attempts are spent) and nobody else anything.
+ */
+export const isolateSuspects = (processor: Processor, { processorFile, forkOptions, maxChildren = 4 }: SuspectOptions) => {
+  let pool: ChildPool | undefined;
+  let runInChild: RunInChild | undefined;
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slot = () => (running < maxChildren ? (running++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+
+  const isolated = async (job: Job, token: string, signal?: AbortSignal): Promise<unknown> => {
+    pool ??= new ChildPool({ mainFile, workerForkOptions: forkOptions });
+    runInChild ??= sandbox(processorFile, pool);
+    await slot();
+    const run = runInChild(job, token, signal).finally(release);
+    return run.catch((err: Error) => {
+      const exit = /^Unexpected exit code: (\S+) signal: (\S+)/.exec(err.message);
+      if (!exit) throw err;
+      throw new ProcessCrashedError(
+        `the process running ${job.name} died (exit code ${exit[1]}, signal ${exit[2]}); ` +
+          `it was also running when a worker died before (stalled ${job.stalledCounter}×), so it ran alone in a child process`,
+      );
+    });
+  };
+
+  return {
+    processor: ((job, token, signal) =>
+      job.stalledCounter > 0 && token ? isolated(job, token, signal) : processor(job, token, signal)) as Processor,
+    async close() {
+      await pool?.clean();
+    },
+  };
+};

@@ -1,0 +1,5 @@
+import { sandboxedProcessor } from '../../src/worker/sandboxed.ts';
+import { faultRegistry } from './fault-tasks.ts';
+
+/** The sandboxed processor of fault-worker.ts: the production one, with the fault tasks added. */
+export default sandboxedProcessor(faultRegistry);
