@@ -6,17 +6,9 @@ import { jobOptionsFor } from '../src/core/job-options.ts';
 import { withMeta } from '../src/core/job-meta.ts';
 import { queuePrefix } from '../src/core/keys.ts';
 
-export const QUEUE = 'order';
+export { deletePrefix } from '../src/core/keys.ts';
 
-/** Deletes every key under a hub prefix (all its queues' hash tags). */
-export const deletePrefix = async (redis: Redis, prefix: string): Promise<void> => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}-*`, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-};
+export const QUEUE = 'order';
 
 export const queueOn = (connection: Redis, prefix: string): Queue => new Queue(QUEUE, { connection, prefix: queuePrefix(prefix, QUEUE) });
 

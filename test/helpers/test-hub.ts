@@ -3,7 +3,9 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
-import { queuePrefix } from '../../src/core/keys.ts';
+import { deletePrefix, queuePrefix } from '../../src/core/keys.ts';
+
+export { deletePrefix };
 import { createLogger } from '../../src/core/logger.ts';
 import { createServiceClients } from '../../src/http/services.ts';
 import { createProducer, type JobRef, type Producer } from '../../src/producer/index.ts';
@@ -16,16 +18,6 @@ import { StubService } from './stub-service.ts';
 
 export const testRedisUrl = (): string => inject('redisUrl');
 export const newPrefix = (): string => `t${randomBytes(5).toString('hex')}`;
-
-/** Deletes every key of a prefix (all its queues' hash tags). */
-export const deletePrefix = async (redis: Redis, prefix: string): Promise<void> => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}-*`, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-};
 
 export interface TestHubOptions {
   /** Start the in-process worker (default true). */
