@@ -81,10 +81,13 @@ export const tickRecorder = () => {
 /** Every tick exactly once, each one interval after the previous: no duplicates, no gaps. */
 export const gapsOf = (ticks: number[]): number[] => ticks.slice(1).map((t, i) => t - ticks[i]!);
 
-/** `npm run beat` as a real process (tsx src/beat/main.ts), with its output as lines. */
+/**
+ * `npm run beat` as a real process, with its output as lines. One process, as the npm script
+ * runs it (node --import tsx): the tsx CLI would fork a child that a SIGKILL of its parent orphans.
+ */
 export const spawnBeat = (env: Record<string, string>, args: string[] = []) => {
   const lines = new Lines();
-  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['src/beat/main.ts', ...args], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/beat/main.ts', ...args], {
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
