@@ -1,6 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-/** What code running inside a job (a got hook, a log call) can learn about that job. */
+/**
+ * What code running inside a job (a got hook, a log line) knows about that job. It travels
+ * explicitly (ctx.job, got's per-request `context`: src/http/job-clients.ts), not in an
+ * AsyncLocalStorage, which costs every promise in the worker on Node 20.
+ */
 export interface JobScope {
   jobId: string;
   queue: string;
@@ -10,9 +12,3 @@ export interface JobScope {
   idempotencyKey: string;
   schedule?: string;
 }
-
-const storage = new AsyncLocalStorage<JobScope>();
-
-export const runInJob = <R>(scope: JobScope, fn: () => R): R => storage.run(scope, fn);
-
-export const currentJob = (): JobScope | undefined => storage.getStore();

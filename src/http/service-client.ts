@@ -1,5 +1,5 @@
 import { got, type Got, type RequestError } from 'got';
-import { currentJob, type JobScope } from '../core/job-context.ts';
+import type { JobScope } from '../core/job-context.ts';
 
 /** Names the service, method, path and status in every error; query strings may carry data and are left out. */
 const describe = (service: string) => (error: RequestError): RequestError => {
@@ -26,7 +26,7 @@ export const createServiceClient = (service: string, prefixUrl: string, timeoutM
       beforeRequest: [
         (options) => {
           // Calls made through a job's ctx.http carry the job in their context (job-clients.ts).
-          const job = (options.context as { job?: JobScope }).job ?? currentJob();
+          const { job } = options.context as { job?: JobScope };
           if (!job) return;
           options.headers['x-request-id'] = job.requestId;
           options.headers['idempotency-key'] = job.idempotencyKey;
