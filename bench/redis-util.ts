@@ -21,7 +21,7 @@ export const jobsFor = (side: 'hub' | 'raw', contract: AnyContract, n: number) =
   const opts = jobOptionsFor(contract);
   return Array.from({ length: n }, (_, i) => ({
     name: contract.name,
-    data: side === 'hub' ? withMeta({ n: i }, { service: 'bench', requestId: randomUUID() }) : { n: i },
+    data: side === 'hub' ? withMeta({ n: i }, { service: 'bench' }) : { n: i },
     opts: { ...opts, jobId: `${QUEUE}.${randomUUID()}` } as JobsOptions,
   }));
 };

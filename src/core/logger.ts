@@ -1,4 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { BatchedLines } from './log-destination.ts';
 
 export type { Logger };
 
@@ -24,17 +25,10 @@ const isoTime = (): string => {
 export interface LoggerOptions {
   level?: LevelWithSilent;
   name: string;
-  /** Asynchronous writes keep logging off the job hot path; flushed on shutdown. */
+  /** Write every line at once instead of in batches (at most 100 ms late). */
   sync?: boolean;
   destination?: NodeJS.WritableStream | number;
 }
-
-/**
- * Asynchronous writes in batches: a line waits until 4 KiB are buffered, or 250 ms at the
- * latest, so a busy worker does one write per dozen lines instead of a thread-pool round trip
- * per job. pino flushes what is left when the process exits.
- */
-const BATCH = { minLength: 4_096, periodicFlush: 250 };
 
 export const createLogger = ({ level = 'info', name, sync = false, destination = 1 }: LoggerOptions): Logger =>
   pino(
@@ -46,5 +40,5 @@ export const createLogger = ({ level = 'info', name, sync = false, destination =
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    typeof destination === 'number' ? pino.destination({ dest: destination, sync, ...(sync ? {} : BATCH) }) : destination,
+    typeof destination !== 'number' ? destination : sync ? pino.destination({ dest: destination, sync }) : new BatchedLines(destination),
   );

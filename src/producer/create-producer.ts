@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queues as queueSpecs } from '../../queues.config.ts';
 import { catalog, type PayloadOf, type TaskName } from '../contracts/index.ts';
 import { JobNotFoundError } from '../core/errors.ts';
-import { jobOptionsFor } from '../core/job-options.ts';
-import { metaOf, payloadOf, withMeta } from '../core/job-meta.ts';
+import { jobOptionsFor, withJobId } from '../core/job-options.ts';
+import { metaOf, payloadOf, requestIdOf, withMeta, type JobMeta } from '../core/job-meta.ts';
 import { queuePrefix, HUB_PREFIX } from '../core/keys.ts';
 import { redactFields } from '../core/redact.ts';
 import { createRedis } from '../core/redis.ts';
@@ -52,24 +51,25 @@ export const createProducer = (options: ProducerOptions) => {
     const jobId = opts.idempotencyKey
       ? idempotentJobId(contract.queue, task, opts.idempotencyKey)
       : newJobId(contract.queue);
-    const jobOpts: JobsOptions = { ...jobOptionsFor(contract), jobId };
+    const jobOpts: JobsOptions = withJobId(jobOptionsFor(contract), jobId);
     if (opts.delayMs) jobOpts.delay = opts.delayMs;
     if (opts.priority) jobOpts.priority = opts.priority;
     if (opts.dedup) jobOpts.deduplication = { id: `${task}.${opts.dedup.id}`, ...(opts.dedup.ttlMs ? { ttl: opts.dedup.ttlMs } : {}) };
-    const meta = {
-      service,
-      requestId: opts.requestId ?? randomUUID(),
-      ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
-    };
+    // No request id stored when the caller has none: the worker derives one from the job id.
+    const meta: JobMeta = { service };
+    if (opts.requestId) meta.requestId = opts.requestId;
+    if (opts.idempotencyKey) meta.idempotencyKey = opts.idempotencyKey;
     return { queue: contract.queue, name: task, data: withMeta(parsed, meta), opts: jobOpts };
   };
 
-  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+  const guarded = <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    let started: Promise<T>;
     try {
-      return await withDeadline(work(), timeoutMs, what);
+      started = work();
     } catch (err) {
-      throw asEnqueueError(err, what);
+      return Promise.reject(asEnqueueError(err, what));
     }
+    return withDeadline(started, timeoutMs, what);
   };
 
   /** Finds a job by id: hub ids name their queue; plain numeric ids are looked up in every queue. */
@@ -139,7 +139,7 @@ export const createProducer = (options: ProducerOptions) => {
         attemptsMade: job.attemptsMade,
         maxAttempts: job.opts.attempts ?? 1,
         payload: redactFields(payloadOf(job.data), contract?.sensitive ?? []),
-        requestId: meta.requestId,
+        requestId: requestIdOf(meta, job.queueName, job.id!),
         service: meta.service,
         progress: job.progress,
         result: job.returnvalue ?? undefined,

@@ -16,7 +16,7 @@ export interface ProducerOptions {
 }
 
 export interface EnqueueOptions {
-  /** Carried as X-Request-ID on every HTTP call the task makes. Generated when absent. */
+  /** Carried as X-Request-ID on every HTTP call the task makes. Absent: `hub-<queue>-<jobId>`, derived by the worker. */
   requestId?: string;
   delayMs?: number;
   /** 1 (highest) .. 2_097_152; absent means FIFO before any prioritised job. */
@@ -51,7 +51,8 @@ export interface JobInfo {
   maxAttempts: number;
   /** The payload, with the task's sensitive fields redacted. */
   payload: unknown;
-  requestId?: string;
+  /** The enqueue's requestId, or the one derived from the job id (what its HTTP calls carried). */
+  requestId: string;
   service?: string;
   progress: unknown;
   result?: unknown;

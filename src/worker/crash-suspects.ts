@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { ChildPool, type Job, type Processor } from 'bullmq';
+import { ChildPool, type Job } from 'bullmq';
 import { ProcessCrashedError } from '../core/errors.ts';
+import type { HubProcessor } from './dispatch.ts';
 
 type RunInChild = (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
 
@@ -25,11 +26,13 @@ export interface SuspectOptions {
  * run each in a child process of their own: a crash then costs the suspect one attempt (failing
  * with the crash's reason once its attempts are spent) and nobody else anything.
  */
-export const isolateSuspects = (processor: Processor, { processorFile, forkOptions, maxChildren = 4 }: SuspectOptions) => {
+export const isolateSuspects = (processor: HubProcessor, { processorFile, forkOptions, maxChildren = 4 }: SuspectOptions) => {
   let pool: ChildPool | undefined;
   let runInChild: RunInChild | undefined;
   let running = 0;
   const waiting: (() => void)[] = [];
+  // Only isolated runs carry a signal (the child is told to stop its job at shutdown).
+  const isolatedRuns = new Set<AbortController>();
   const slot = () => (running < maxChildren ? (running++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
   const release = () => {
     const next = waiting.shift();
@@ -37,11 +40,13 @@ export const isolateSuspects = (processor: Processor, { processorFile, forkOptio
     else running--;
   };
 
-  const isolated = async (job: Job, token: string, signal?: AbortSignal): Promise<unknown> => {
+  const isolated = async (job: Job, token: string): Promise<unknown> => {
     pool ??= new ChildPool({ mainFile, workerForkOptions: forkOptions });
     runInChild ??= sandbox(processorFile, pool);
     await slot();
-    const run = runInChild(job, token, signal).finally(release);
+    const controller = new AbortController();
+    isolatedRuns.add(controller);
+    const run = runInChild(job, token, controller.signal).finally(() => (release(), isolatedRuns.delete(controller)));
     return run.catch((err: Error) => {
       const exit = /^Unexpected exit code: (\S+) signal: (\S+)/.exec(err.message);
       if (!exit) throw err;
@@ -52,9 +57,14 @@ export const isolateSuspects = (processor: Processor, { processorFile, forkOptio
     });
   };
 
+  const route = (job: Job, token?: string) => (job.stalledCounter > 0 && token ? isolated(job, token) : processor(job, token));
   return {
-    processor: ((job, token, signal) =>
-      job.stalledCounter > 0 && token ? isolated(job, token, signal) : processor(job, token, signal)) as Processor,
+    processor: Object.assign(route, {
+      interruptAll(reason: unknown) {
+        processor.interruptAll(reason);
+        for (const controller of isolatedRuns) controller.abort(reason);
+      },
+    }) satisfies HubProcessor,
     async close() {
       await pool?.clean();
     },

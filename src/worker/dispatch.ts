@@ -1,7 +1,8 @@
-import { UnrecoverableError, WaitingError, type Job, type Processor } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { TaskTimeoutError, UnknownTaskError } from '../core/errors.ts';
+import { Deadlines, type Expiring } from '../core/deadlines.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
-import { idempotencyKeyOf, metaOf, payloadOf, requestIdOf } from '../core/job-meta.ts';
+import { idempotencyKeyOf, metaOf, payloadOf, requestIdOf, type JobMeta } from '../core/job-meta.ts';
 import type { Logger } from '../core/logger.ts';
 import { noOverlapScheduleOf, runningKey, withoutOverlap } from '../core/no-overlap.ts';
 import { parsePayload } from '../core/validate.ts';
@@ -27,8 +28,6 @@ export interface DispatchDeps {
   log: Logger;
   /** Called once per finished attempt (metrics); must not throw or block. */
   onOutcome?: (outcome: JobOutcome) => void;
-  /** True once shutdown began: aborted jobs go back to wait instead of spending an attempt. */
-  isShuttingDown: () => boolean;
   /** Where the no-overlap guard of `noOverlap` schedule entries keeps its locks. */
   overlap?: { redis: Redis; prefix: string };
 }
@@ -43,14 +42,28 @@ const lookUp = (registry: Registry, job: Job) => {
 };
 
 /**
- * One attempt's abort state. The hub's own controller is made only when the handler reads
- * ctx.signal (a no-op or CPU-only task never pays for it), and the worker's signal is followed
- * with one listener instead of AbortSignal.any, whose per-call weak tracking showed in profiles.
+ * One attempt's abort state (timeout or shutdown). Its AbortController is made only when the
+ * handler reads ctx.signal: a no-op or CPU-only task never pays for one. Its timeout is kept
+ * in the processor's Deadlines, not in a timer of its own.
  */
-class Attempt {
+class Attempt implements Expiring {
   reason: unknown;
+  /** Aborted by shutdown: the job goes back to wait instead of spending an attempt. */
+  interrupted = false;
+  readonly expiresAt: number;
   private controller: AbortController | undefined;
   private fail: ((reason: unknown) => void) | undefined;
+
+  constructor(
+    private readonly task: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.expiresAt = performance.now() + timeoutMs;
+  }
+
+  expire(): void {
+    this.abort(new TaskTimeoutError(this.task, this.timeoutMs));
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -74,11 +87,6 @@ class Attempt {
     this.reason = reason;
     this.controller?.abort(reason);
     this.fail?.(reason);
-  }
-
-  /** The worker's abort listener (an EventListener object: no closure per attempt). */
-  handleEvent(event: Event): void {
-    this.abort((event.target as AbortSignal).reason);
   }
 }
 
@@ -112,7 +120,7 @@ class AttemptContext implements TaskContext {
   get enqueueMany(): TaskContext['enqueueMany'] {
     const { producer } = this.deps;
     const { requestId } = this.job;
-    return (items) => producer.enqueueMany(items.map((i) => ({ ...i, options: { requestId, ...i.options } })));
+    return (items) => producer.enqueueMany(items.map((i) => ({ task: i.task, payload: i.payload, options: { requestId, ...i.options } })));
   }
   get progress(): TaskContext['progress'] {
     const job = this.bullJob;
@@ -120,10 +128,7 @@ class AttemptContext implements TaskContext {
   }
 }
 
-const derivedKey = (scope: Scope) => idempotencyKeyOf({}, scope.queue, scope.jobId);
-
-const scopeOf = (job: Job): Scope => {
-  const meta = metaOf(job.data);
+const scopeOf = (job: Job, meta: JobMeta): Scope => {
   const jobId = job.id!;
   const scope: Scope = {
     jobId,
@@ -138,69 +143,99 @@ const scopeOf = (job: Job): Scope => {
   return scope;
 };
 
+/**
+ * BullMQ's processor for the hub's queues, plus the shutdown switch. It takes two parameters on
+ * purpose: BullMQ creates an AbortController per job (about 3 µs, a fifth of the hub's cost per
+ * no-op job in profiles) only for processors that declare a third, the signal. The hub keeps its
+ * running attempts instead and aborts them itself when the grace period is over.
+ */
+export interface HubProcessor {
+  (job: Job, token?: string): Promise<unknown>;
+  /** Aborts every running attempt; each goes back to wait with no attempt spent. */
+  interruptAll(reason: unknown): void;
+}
+
 /** The BullMQ processor for one queue: look up, parse, run in context, classify the error. */
-export const createProcessor = (deps: DispatchDeps): Processor => {
+export const createProcessor = (deps: DispatchDeps): HubProcessor => {
   const { registry, onOutcome } = deps;
+  // The attempts running now, each until its timeout (also what interruptAll aborts).
+  const running = new Deadlines<Attempt>();
   // The attempt line carries only fields the hub sets (ids, names, counts, durations), none of
   // them a secret key, so it skips pino's redaction, which costs a wildcard pass per field.
   // Handlers' ctx.log keeps it.
   const attemptLog = deps.log.child({}, { redact: [] });
-  // The idempotency key is left out when it is the one derived from the job id (nothing to add).
-  const line = (scope: Scope, durationMs: number) => ({
-    jobId: scope.jobId,
-    queue: scope.queue,
-    task: scope.task,
-    attempt: scope.attempt,
-    maxAttempts: scope.maxAttempts,
-    requestId: scope.requestId,
-    idempotencyKey: scope.idempotencyKey === derivedKey(scope) ? undefined : scope.idempotencyKey,
-    schedule: scope.schedule,
-    durationMs: Math.round(durationMs),
-  });
+  // One child per task binds queue and task once (pino serialises bindings when the child is made).
+  const taskLogs = new Map<string, Logger>();
+  const logFor = (scope: Scope): Logger => {
+    let log = taskLogs.get(scope.task);
+    if (!log) {
+      log = attemptLog.child({ queue: scope.queue, task: scope.task });
+      // Kept only for registered tasks on their own queue: bounded, and a misrouted job's line keeps its queue.
+      if (registry.get(scope.task)?.contract.queue === scope.queue) taskLogs.set(scope.task, log);
+    }
+    return log;
+  };
+  // Request id and idempotency key are logged only when the enqueuer chose them: the derived ones
+  // (`hub-<queue>-<jobId>`) add nothing to the job id already on the line.
+  const line = (scope: Scope, meta: JobMeta, durationMs: number) => {
+    const fields: Record<string, unknown> = { jobId: scope.jobId, attempt: scope.attempt, maxAttempts: scope.maxAttempts };
+    if (meta.requestId !== undefined) fields.requestId = scope.requestId;
+    if (meta.idempotencyKey !== undefined) fields.idempotencyKey = scope.idempotencyKey;
+    if (scope.schedule) fields.schedule = scope.schedule;
+    fields.durationMs = Math.round(durationMs);
+    return fields;
+  };
 
-  return async (job: Job, token?: string, workerSignal?: AbortSignal) => {
+  const processJob = async (job: Job, token?: string) => {
     const started = performance.now();
-    const scope = scopeOf(job);
-    const attempt = new Attempt();
-    let timer: NodeJS.Timeout | undefined;
+    const meta = metaOf(job.data);
+    const scope = scopeOf(job, meta);
+    let attempt: Attempt | undefined;
     try {
       const handler = lookUp(registry, job);
       const input = parsePayload(handler.contract, payloadOf(job.data));
       const { timeoutMs } = handler.contract;
-      timer = setTimeout(() => attempt.abort(new TaskTimeoutError(job.name, timeoutMs)), timeoutMs);
-      if (workerSignal?.aborted) attempt.abort(workerSignal.reason);
-      // No { once } options object: the listener is removed in finally, and abort fires once.
-      workerSignal?.addEventListener('abort', attempt);
-      const ctx = new AttemptContext(scope, attempt, job, deps);
-      const run = () => attempt.run(() => handler.run(input, ctx));
+      const current = (attempt = new Attempt(job.name, timeoutMs));
+      running.add(current);
+      const ctx = new AttemptContext(scope, current, job, deps);
       // Only jobs of `noOverlap` schedule entries pay for the lock (two Redis calls).
       const schedule = deps.overlap && noOverlapScheduleOf(job.data);
       const result = schedule
-        ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, run)
-        : await run();
+        ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, () =>
+            current.run(() => handler.run(input, ctx)),
+          )
+        : await current.run(() => handler.run(input, ctx));
       const durationMs = performance.now() - started;
-      attemptLog.info(line(scope, durationMs), 'task succeeded');
+      logFor(scope).info(line(scope, meta, durationMs), 'task succeeded');
       onOutcome?.({ task: job.name, queue: job.queueName, ok: true, durationMs });
       return result;
     } catch (raw) {
-      if (deps.isShuttingDown() && workerSignal?.aborted && token) {
+      if (attempt?.interrupted && token) {
         // Interrupted by shutdown: back to wait, the attempt is not spent.
         await job.moveToWait(token);
-        attemptLog.warn(line(scope, performance.now() - started), 'task interrupted by shutdown; returned to the queue');
+        logFor(scope).warn(line(scope, meta, performance.now() - started), 'task interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
       const err = classifyHttpError(raw) as Error;
       const durationMs = performance.now() - started;
       const final = err instanceof UnrecoverableError || scope.attempt >= scope.maxAttempts;
-      attemptLog[final ? 'error' : 'warn'](
-        { ...line(scope, durationMs), error: err.message, errorType: err.name, final },
+      logFor(scope)[final ? 'error' : 'warn'](
+        { ...line(scope, meta, durationMs), error: err.message, errorType: err.name, final },
         final ? 'task failed' : 'task attempt failed; will retry',
       );
       onOutcome?.({ task: job.name, queue: job.queueName, ok: false, durationMs });
       throw err;
     } finally {
-      clearTimeout(timer);
-      workerSignal?.removeEventListener('abort', attempt);
+      if (attempt) running.delete(attempt);
     }
   };
+
+  return Object.assign(processJob, {
+    interruptAll(reason: unknown) {
+      for (const attempt of running.items()) {
+        attempt.interrupted = true;
+        attempt.abort(reason);
+      }
+    },
+  });
 };

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { catalog } from '../contracts/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { createRedis } from '../core/redis.ts';
-import { UNKNOWN_TASK, bucketIndex, field, taskMetricsKey } from '../core/task-metrics.ts';
+import { DURATION_BUCKETS, UNKNOWN_TASK, bucketIndex, field, taskMetricsKey } from '../core/task-metrics.ts';
 import type { JobOutcome } from './dispatch.ts';
 
 export interface MetricsRecorderOptions {
@@ -38,6 +38,21 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
 
   const add = (map: Map<string, number>, f: string, by: number) => map.set(f, (map.get(f) ?? 0) + by);
 
+  // Field names per task (catalog names and UNKNOWN_TASK only), built once: record() runs per job.
+  const fieldsByTask = new Map<string, ReturnType<typeof fieldsOf>>();
+  const fieldsOf = (name: string) => ({
+    ok: field.ok(name),
+    fail: field.fail(name),
+    sum: field.sum(name),
+    buckets: Array.from({ length: DURATION_BUCKETS.length + 1 }, (_, i) => field.bucket(name, i)),
+  });
+  const fieldsFor = (task: string) => {
+    const name = Object.hasOwn(catalog, task) ? task : UNKNOWN_TASK;
+    let fields = fieldsByTask.get(name);
+    if (!fields) fieldsByTask.set(name, (fields = fieldsOf(name)));
+    return fields;
+  };
+
   const flushOnce = async () => {
     if (!counts.size && !sums.size) return;
     const [c, s] = [counts, sums];
@@ -70,11 +85,11 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
 
   return {
     record({ task, ok, durationMs }) {
-      const name = Object.hasOwn(catalog, task) ? task : UNKNOWN_TASK;
+      const fields = fieldsFor(task);
       const seconds = durationMs / 1_000;
-      add(counts, ok ? field.ok(name) : field.fail(name), 1);
-      add(counts, field.bucket(name, bucketIndex(seconds)), 1);
-      add(sums, field.sum(name), seconds);
+      add(counts, ok ? fields.ok : fields.fail, 1);
+      add(counts, fields.buckets[bucketIndex(seconds)]!, 1);
+      add(sums, fields.sum, seconds);
     },
     flush,
     async stop() {

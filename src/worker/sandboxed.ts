@@ -15,20 +15,18 @@ export const sandboxedProcessor = (buildRegistry: () => Registry) => {
   const env = loadEnv();
   const log = createLogger({ name: 'worker-sandbox', level: env.LOG_LEVEL });
   const producer = createProducer({ redisUrl: env.REDIS_URL, prefix: env.HUB_PREFIX, service: 'task-hub' });
-  let cancelled = false;
   const processor = createProcessor({
     registry: buildRegistry(),
     http: createServiceClients(env),
     producer,
     log,
-    // The parent cancels a child's job only when its grace period is over.
-    isShuttingDown: () => cancelled,
     overlap: { redis: createRedis(env.REDIS_URL, 'worker', { onError: (m) => log.error(m) }), prefix: env.HUB_PREFIX },
   });
   return async (job: SandboxedJob, token?: string, signal?: AbortSignal): Promise<unknown> => {
-    signal?.addEventListener('abort', () => (cancelled = true), { once: true });
+    // The parent cancels a child's job only when its grace period is over (or at its own shutdown).
+    signal?.addEventListener('abort', () => processor.interruptAll(signal.reason), { once: true });
     try {
-      return await processor(job as unknown as Job, token, signal);
+      return await processor(job as unknown as Job, token);
     } catch (err) {
       // Errors cross the process boundary as JSON and BullMQ recognises "unrecoverable" by
       // name only: keep PermanentError's no-retry meaning and its message.

@@ -53,14 +53,12 @@ export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> =
     throw err;
   }
   const producer = createProducer({ connection, prefix: opts.prefix, service: 'task-hub' });
-  let shuttingDown = false;
   const processor = createProcessor({
     registry: opts.registry,
     http: opts.http,
     producer,
     log,
     onOutcome: opts.onOutcome,
-    isShuttingDown: () => shuttingDown,
     overlap: { redis: connection, prefix: opts.prefix },
   });
   // Child processes build their own producer and clients from the environment: hand down ours.
@@ -94,7 +92,6 @@ export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> =
     workers,
     connection,
     async close(graceMs) {
-      shuttingDown = true;
       const closed = Promise.all(workers.map((w) => w.close()));
       const inGrace = await Promise.race([
         closed.then(() => true),
@@ -102,6 +99,8 @@ export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> =
       ]);
       if (!inGrace) {
         log.warn({ graceMs }, 'grace period over: aborting running jobs, they go back to their queue');
+        suspects.processor.interruptAll('shutdown');
+        // Sandboxed queues run BullMQ's own child processors, which take its per-job signal.
         for (const w of workers) w.cancelAllJobs('shutdown');
         await closed;
       }

@@ -30,9 +30,15 @@ export class HubWorker extends Worker {
   }
 }
 
-/** Fails a job whose data could not be read before `processor` sees it; BullMQ spends no retry on it. */
-export const refuseUnreadable = (processor: Processor): Processor => (job, token, signal) => {
-  const problem = unreadable.get(job);
-  if (problem !== undefined) throw new InvalidPayloadError(job.name, `the job's data is not JSON (${problem})`);
-  return processor(job, token, signal);
-};
+/**
+ * Fails a job whose data could not be read before `processor` sees it; BullMQ spends no retry on
+ * it. Two parameters, like the hub's processor: a third would make BullMQ build an
+ * AbortController per job (see HubProcessor).
+ */
+export const refuseUnreadable =
+  (processor: (job: Job, token?: string) => Promise<unknown>): Processor =>
+  (job, token) => {
+    const problem = unreadable.get(job);
+    if (problem !== undefined) throw new InvalidPayloadError(job.name, `the job's data is not JSON (${problem})`);
+    return processor(job, token);
+  };
