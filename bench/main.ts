@@ -15,7 +15,7 @@ import { deletePrefix } from './redis-util.ts';
 import { bulkRate, drain, enqueueRate, latency, type Env, type Side } from './scenarios.ts';
 import { startStub } from './stub.ts';
 
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZES = {
   enqueue: Number(process.env.BENCH_ENQUEUE ?? 10_000),
   bulk: Number(process.env.BENCH_BULK ?? 20_000),

@@ -33,6 +33,7 @@ export const payloadOf = (data: unknown): unknown => {
   return payload;
 };
 
+const NO_META: JobMeta = Object.freeze({});
 const META_FIELDS = Object.entries(JobMeta.shape).map(([key, schema]) => [key as keyof JobMeta, schema.unwrap().maxLength!] as const);
 
 /**
@@ -40,17 +41,15 @@ const META_FIELDS = Object.entries(JobMeta.shape).map(([key, schema]) => [key as
  * hot path, so checked by hand against JobMeta's own limits rather than by a zod parse.
  */
 export const metaOf = (data: unknown): JobMeta => {
-  if (!isRecord(data)) return {};
+  if (!isRecord(data)) return NO_META;
   const raw = data[META_KEY];
-  if (!isRecord(raw)) return {};
-  const meta: JobMeta = {};
+  if (!isRecord(raw)) return NO_META;
   for (const [key, max] of META_FIELDS) {
     const value = raw[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || value.length > max) return {};
-    meta[key] = value;
+    if (value !== undefined && (typeof value !== 'string' || value.length > max)) return NO_META;
   }
-  return meta;
+  // Valid as stored: read in place, no copy (other keys, like noOverlap, are ignored by readers).
+  return raw as JobMeta;
 };
 
 /** The id a job's HTTP calls carry: the caller's, or one stable across the job's retries. */

@@ -22,6 +22,14 @@ export interface MetricsRecorder {
   stop(): Promise<void>;
 }
 
+/** One task's counts since the last flush; buckets as in DURATION_BUCKETS plus +Inf. */
+interface Deltas {
+  ok: number;
+  fail: number;
+  sum: number;
+  buckets: number[];
+}
+
 /**
  * Accumulates per-task outcomes in memory and adds them to the fleet-wide hash in one pipeline
  * every `flushEveryMs`: the job hot path never waits on Redis. A failed flush keeps its deltas
@@ -31,36 +39,27 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
   const { log, flushEveryMs = 5_000, stopTimeoutMs = 2_000 } = opts;
   const redis = opts.connection ?? createRedis(opts.redisUrl!, 'worker', { onError: (m) => log.warn(m) });
   const key = taskMetricsKey(opts.prefix);
-  let counts = new Map<string, number>();
-  let sums = new Map<string, number>();
+  let pending = new Map<string, Deltas>();
   let inFlight: Promise<void> | undefined;
   let warned = false;
 
-  const add = (map: Map<string, number>, f: string, by: number) => map.set(f, (map.get(f) ?? 0) + by);
-
-  // Field names per task (catalog names and UNKNOWN_TASK only), built once: record() runs per job.
-  const fieldsByTask = new Map<string, ReturnType<typeof fieldsOf>>();
-  const fieldsOf = (name: string) => ({
-    ok: field.ok(name),
-    fail: field.fail(name),
-    sum: field.sum(name),
-    buckets: Array.from({ length: DURATION_BUCKETS.length + 1 }, (_, i) => field.bucket(name, i)),
-  });
-  const fieldsFor = (task: string) => {
-    const name = Object.hasOwn(catalog, task) ? task : UNKNOWN_TASK;
-    let fields = fieldsByTask.get(name);
-    if (!fields) fieldsByTask.set(name, (fields = fieldsOf(name)));
-    return fields;
+  const deltasOf = (map: Map<string, Deltas>, name: string): Deltas => {
+    let deltas = map.get(name);
+    if (!deltas) map.set(name, (deltas = { ok: 0, fail: 0, sum: 0, buckets: DURATION_BUCKETS.map(() => 0).concat(0) }));
+    return deltas;
   };
 
   const flushOnce = async () => {
-    if (!counts.size && !sums.size) return;
-    const [c, s] = [counts, sums];
-    counts = new Map();
-    sums = new Map();
+    if (!pending.size) return;
+    const batch = pending;
+    pending = new Map();
     const pipeline = redis.pipeline();
-    for (const [f, by] of c) pipeline.hincrby(key, f, by);
-    for (const [f, by] of s) pipeline.hincrbyfloat(key, f, by);
+    for (const [name, d] of batch) {
+      if (d.ok) pipeline.hincrby(key, field.ok(name), d.ok);
+      if (d.fail) pipeline.hincrby(key, field.fail(name), d.fail);
+      d.buckets.forEach((n, i) => n && pipeline.hincrby(key, field.bucket(name, i), n));
+      pipeline.hincrbyfloat(key, field.sum(name), d.sum);
+    }
     try {
       const replies = (await pipeline.exec()) ?? [];
       const failed = replies.find(([err]) => err);
@@ -68,8 +67,13 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
       warned = false;
     } catch (err) {
       // Partial application is possible but rare; re-adding is the lesser error (counters only grow).
-      for (const [f, by] of c) add(counts, f, by);
-      for (const [f, by] of s) add(sums, f, by);
+      for (const [name, d] of batch) {
+        const into = deltasOf(pending, name);
+        into.ok += d.ok;
+        into.fail += d.fail;
+        into.sum += d.sum;
+        d.buckets.forEach((n, i) => (into.buckets[i]! += n));
+      }
       if (!warned) log.warn({ err: (err as Error).message }, 'could not flush task metrics; will retry');
       warned = true;
     }
@@ -85,11 +89,13 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
 
   return {
     record({ task, ok, durationMs }) {
-      const fields = fieldsFor(task);
+      // Plain counters on one object per task: no field names or map entries per job.
+      const d = deltasOf(pending, Object.hasOwn(catalog, task) ? task : UNKNOWN_TASK);
       const seconds = durationMs / 1_000;
-      add(counts, ok ? fields.ok : fields.fail, 1);
-      add(counts, fields.buckets[bucketIndex(seconds)]!, 1);
-      add(sums, fields.sum, seconds);
+      if (ok) d.ok++;
+      else d.fail++;
+      d.buckets[bucketIndex(seconds)]!++;
+      d.sum += seconds;
     },
     flush,
     async stop() {

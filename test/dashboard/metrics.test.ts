@@ -107,4 +107,23 @@ describe('the workers\' metrics recorder', () => {
     expect(await hub.redis.hgetall(key)).toMatchObject({ 'order.generateInvoice|fail': '1', 'order.generateInvoice|b1': '1', [`order.generateInvoice|b${DURATION_BUCKETS.length}`]: '1' });
     await recorder.stop();
   });
+
+  it('a failed flush keeps its counts for the next one; names outside the catalog share one label', async () => {
+    const key = taskMetricsKey(hub.prefix);
+    // A key of the wrong type makes every HINCRBY of the flush fail (WRONGTYPE), deterministically.
+    await hub.redis.set(key, 'not a hash');
+    const recorder = startMetricsRecorder({ redisUrl: testRedisUrl(), prefix: hub.prefix, log: silent, flushEveryMs: 60_000 });
+    recorder.record({ task: 'order.sendConfirmation', queue: 'order', ok: true, durationMs: 10 });
+    recorder.record({ task: 'legacy.task', queue: 'order', ok: false, durationMs: 10 });
+    await recorder.flush();
+    expect(await hub.redis.type(key)).toBe('string');
+    await hub.redis.del(key);
+    recorder.record({ task: 'order.sendConfirmation', queue: 'order', ok: true, durationMs: 20 });
+    await recorder.flush();
+    const hash = await hub.redis.hgetall(key);
+    expect(hash).toMatchObject({ 'order.sendConfirmation|ok': '2', 'order.sendConfirmation|b0': '2', '_unknown|fail': '1' });
+    expect(Number(hash['order.sendConfirmation|sum'])).toBeCloseTo(0.03, 6);
+    expect(Object.keys(hash).some((f) => f.startsWith('legacy.task'))).toBe(false);
+    await recorder.stop();
+  });
 });
