@@ -32,7 +32,7 @@ const pool = async (n: number, inFlight: number, work: (i: number) => Promise<un
 
 const invoice = order.generateInvoice;
 /** Untimed calls first on both sides: connection, scripts and a warm JIT. */
-const WARMUP = 1_000;
+const WARMUP = 2_000;
 // Built the same way the producer builds its options (withJobId: a spread plus a property is slow
 // on Node 20), so neither side pays for the harness.
 const rawOptions = jobOptionsFor(invoice);
