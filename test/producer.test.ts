@@ -89,6 +89,20 @@ describe('producer edge checks (no worker)', () => {
     expect((await hub.producer.getJob(jobs[1]!.id))?.state).toBe('waiting');
   });
 
+  it('enqueueMany across queues answers in the order of its items', async () => {
+    const items = [
+      { task: 'cart.recalculateTotals', payload: { cartId: randomUUID() } },
+      { task: 'order.generateInvoice', payload: { orderId: randomUUID() } },
+      { task: 'cart.recalculateTotals', payload: { cartId: randomUUID() } },
+      { task: 'product.reindex', payload: { productIds: [randomUUID()] } },
+      { task: 'order.generateInvoice', payload: { orderId: randomUUID() } },
+    ] as const;
+    const jobs = await hub.producer.enqueueMany(items);
+    expect(jobs.map((j) => j.task)).toEqual(items.map((i) => i.task));
+    const payloads = await Promise.all(jobs.map(async (j) => (await hub.producer.getJob(j.id))?.payload));
+    expect(payloads).toEqual(items.map((i) => i.payload));
+  });
+
   it('getJob of an unknown id is undefined; waitFor of one rejects with JobNotFoundError', async () => {
     expect(await hub.producer.getJob('order.00000000-0000-4000-8000-000000000000')).toBeUndefined();
     await expect(hub.producer.waitFor('order.00000000-0000-4000-8000-000000000000', { timeoutMs: 2_000 })).rejects.toBeInstanceOf(

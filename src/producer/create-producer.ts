@@ -115,22 +115,23 @@ export const createProducer = (options: ProducerOptions) => {
     /** Validates every item first (all or nothing), then one addBulk per queue. */
     async enqueueMany(items: readonly EnqueueItem[]): Promise<EnqueuedJob[]> {
       const prepared = items.map((i) => prepare(i.task, i.payload as never, i.options));
-      const byQueue = new Map<string, typeof prepared>();
-      for (const p of prepared) {
-        const jobs = byQueue.get(p.queue);
-        if (jobs) jobs.push(p);
-        else byQueue.set(p.queue, [p]);
-      }
-      const ids = new Map<(typeof prepared)[number], string>();
+      // Positions per queue: each addBulk answers in its input's order, so results go back by index.
+      const byQueue = new Map<string, number[]>();
+      prepared.forEach((p, i) => {
+        const at = byQueue.get(p.queue);
+        if (at) at.push(i);
+        else byQueue.set(p.queue, [i]);
+      });
+      const out = new Array<EnqueuedJob>(prepared.length);
       await guarded(`could not enqueue ${items.length} jobs`, () =>
         Promise.all(
-          [...byQueue].map(async ([queue, jobs]) => {
-            const added = await queueNamed(queue).addBulk(jobs);
-            added.forEach((job, i) => ids.set(jobs[i]!, job.id!));
+          [...byQueue].map(async ([queue, at]) => {
+            const added = await queueNamed(queue).addBulk(byQueue.size === 1 ? prepared : at.map((i) => prepared[i]!));
+            added.forEach((job, k) => (out[at[k]!] = { id: job.id!, task: prepared[at[k]!]!.name, queue }));
           }),
         ),
       );
-      return prepared.map((p) => ({ id: ids.get(p)!, task: p.name as TaskName, queue: p.queue }));
+      return out;
     },
 
     /** The job's result once it completes; JobFailedError once it fails for good; WaitTimeoutError past timeoutMs. */
