@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createProducer, EnqueueError, InvalidPayloadError, JobNotFoundError, PayloadTooLargeError, UnknownTaskError } from '../src/producer/index.ts';
+import { createProducer, EnqueueError, InvalidPayloadError, JobNotFoundError, PayloadTooLargeError, UnknownTaskError, type EnqueueItem } from '../src/producer/index.ts';
 import { freePort } from '../src/local/redis-server.ts';
 import { useTestHub } from './helpers/test-hub.ts';
 
@@ -96,7 +96,7 @@ describe('producer edge checks (no worker)', () => {
       { task: 'cart.recalculateTotals', payload: { cartId: randomUUID() } },
       { task: 'product.reindex', payload: { productIds: [randomUUID()] } },
       { task: 'order.generateInvoice', payload: { orderId: randomUUID() } },
-    ] as const;
+    ] satisfies EnqueueItem[];
     const jobs = await hub.producer.enqueueMany(items);
     expect(jobs.map((j) => j.task)).toEqual(items.map((i) => i.task));
     const payloads = await Promise.all(jobs.map(async (j) => (await hub.producer.getJob(j.id))?.payload));

@@ -41,36 +41,46 @@ const lookUp = (registry: Registry, job: Job) => {
   return handler;
 };
 
+type Scope = TaskContext['job'];
+
+const scopeOf = (job: Job, meta: JobMeta): Scope => {
+  const jobId = job.id!;
+  const scope: Scope = {
+    jobId,
+    queue: job.queueName,
+    task: job.name,
+    attempt: job.attemptsMade + 1,
+    maxAttempts: job.opts.attempts ?? 1,
+    requestId: requestIdOf(meta, job.queueName, jobId),
+    idempotencyKey: idempotencyKeyOf(meta, job.queueName, jobId),
+  };
+  if (meta.schedule) scope.schedule = meta.schedule;
+  return scope;
+};
+
 /**
- * One attempt's abort state (timeout or shutdown). Its AbortController is made only when the
- * handler reads ctx.signal: a no-op or CPU-only task never pays for one. Its timeout is kept
- * in the processor's Deadlines, not in a timer of its own.
+ * One attempt: the context its handler gets and its abort state (timeout or shutdown), in one
+ * object. What most handlers never touch is built on first use: the AbortController (a no-op or
+ * CPU-only task never pays for one), ctx.job, the job-bound HTTP clients and logger. Its timeout
+ * is kept in the processor's Deadlines, not in a timer of its own.
  */
-class Attempt implements Expiring {
+class Attempt implements TaskContext, Expiring {
   reason: unknown;
   /** Aborted by shutdown: the job goes back to wait instead of spending an attempt. */
   interrupted = false;
   readonly expiresAt: number;
   private controller: AbortController | undefined;
   private fail: ((reason: unknown) => void) | undefined;
+  private scope: Scope | undefined;
+  private logger: Logger | undefined;
 
   constructor(
-    private readonly task: string,
+    private readonly bullJob: Job,
+    private readonly meta: JobMeta,
     private readonly timeoutMs: number,
+    private readonly deps: Pick<DispatchDeps, 'http' | 'producer' | 'log'>,
   ) {
     this.expiresAt = performance.now() + timeoutMs;
-  }
-
-  expire(): void {
-    this.abort(new TaskTimeoutError(this.task, this.timeoutMs));
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.reason !== undefined) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
   }
 
   /** Settles with the handler, or rejects at the first abort: a handler that ignores its signal still ends. */
@@ -88,23 +98,20 @@ class Attempt implements Expiring {
     this.controller?.abort(reason);
     this.fail?.(reason);
   }
-}
 
-type Scope = TaskContext['job'];
+  expire(): void {
+    this.abort(new TaskTimeoutError(this.bullJob.name, this.timeoutMs));
+  }
 
-/** What a handler gets; the parts most handlers never touch are built on first use. */
-class AttemptContext implements TaskContext {
-  private logger: Logger | undefined;
-
-  constructor(
-    readonly job: Scope,
-    private readonly attempt: Attempt,
-    private readonly bullJob: Job,
-    private readonly deps: Pick<DispatchDeps, 'http' | 'producer' | 'log'>,
-  ) {}
-
-  get signal() {
-    return this.attempt.signal;
+  get job(): Scope {
+    return (this.scope ??= scopeOf(this.bullJob, this.meta));
+  }
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
   }
   get http() {
     return clientsForJob(this.deps.http, this.job);
@@ -128,20 +135,6 @@ class AttemptContext implements TaskContext {
   }
 }
 
-const scopeOf = (job: Job, meta: JobMeta): Scope => {
-  const jobId = job.id!;
-  const scope: Scope = {
-    jobId,
-    queue: job.queueName,
-    task: job.name,
-    attempt: job.attemptsMade + 1,
-    maxAttempts: job.opts.attempts ?? 1,
-    requestId: requestIdOf(meta, job.queueName, jobId),
-    idempotencyKey: idempotencyKeyOf(meta, job.queueName, jobId),
-  };
-  if (meta.schedule) scope.schedule = meta.schedule;
-  return scope;
-};
 
 /**
  * BullMQ's processor for the hub's queues, plus the shutdown switch. It takes two parameters on
@@ -166,22 +159,22 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
   const attemptLog = deps.log.child({}, { redact: [] });
   // One child per task binds queue and task once (pino serialises bindings when the child is made).
   const taskLogs = new Map<string, Logger>();
-  const logFor = (scope: Scope): Logger => {
-    let log = taskLogs.get(scope.task);
+  const logFor = (job: Job): Logger => {
+    let log = taskLogs.get(job.name);
     if (!log) {
-      log = attemptLog.child({ queue: scope.queue, task: scope.task });
+      log = attemptLog.child({ queue: job.queueName, task: job.name });
       // Kept only for registered tasks on their own queue: bounded, and a misrouted job's line keeps its queue.
-      if (registry.get(scope.task)?.contract.queue === scope.queue) taskLogs.set(scope.task, log);
+      if (registry.get(job.name)?.contract.queue === job.queueName) taskLogs.set(job.name, log);
     }
     return log;
   };
   // Request id and idempotency key are logged only when the enqueuer chose them: the derived ones
   // (`hub-<queue>-<jobId>`) add nothing to the job id already on the line.
-  const line = (scope: Scope, meta: JobMeta, durationMs: number) => {
-    const fields: Record<string, unknown> = { jobId: scope.jobId, attempt: scope.attempt, maxAttempts: scope.maxAttempts };
-    if (meta.requestId !== undefined) fields.requestId = scope.requestId;
-    if (meta.idempotencyKey !== undefined) fields.idempotencyKey = scope.idempotencyKey;
-    if (scope.schedule) fields.schedule = scope.schedule;
+  const line = (job: Job, meta: JobMeta, durationMs: number) => {
+    const fields: Record<string, unknown> = { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
+    if (meta.requestId !== undefined) fields.requestId = meta.requestId;
+    if (meta.idempotencyKey !== undefined) fields.idempotencyKey = meta.idempotencyKey;
+    if (meta.schedule !== undefined) fields.schedule = meta.schedule;
     fields.durationMs = Math.round(durationMs);
     return fields;
   };
@@ -189,38 +182,36 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
   const processJob = async (job: Job, token?: string) => {
     const started = performance.now();
     const meta = metaOf(job.data);
-    const scope = scopeOf(job, meta);
     let attempt: Attempt | undefined;
     try {
       const handler = lookUp(registry, job);
       const input = parsePayload(handler.contract, payloadOf(job.data));
       const { timeoutMs } = handler.contract;
-      const current = (attempt = new Attempt(job.name, timeoutMs));
-      running.add(current);
-      const ctx = new AttemptContext(scope, current, job, deps);
+      const ctx = (attempt = new Attempt(job, meta, timeoutMs, deps));
+      running.add(ctx);
       // Only jobs of `noOverlap` schedule entries pay for the lock (two Redis calls).
       const schedule = deps.overlap && noOverlapScheduleOf(job.data);
       const result = schedule
         ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, () =>
-            current.run(() => handler.run(input, ctx)),
+            ctx.run(() => handler.run(input, ctx)),
           )
-        : await current.run(() => handler.run(input, ctx));
+        : await ctx.run(() => handler.run(input, ctx));
       const durationMs = performance.now() - started;
-      logFor(scope).info(line(scope, meta, durationMs), 'task succeeded');
+      logFor(job).info(line(job, meta, durationMs), 'task succeeded');
       onOutcome?.({ task: job.name, queue: job.queueName, ok: true, durationMs });
       return result;
     } catch (raw) {
       if (attempt?.interrupted && token) {
         // Interrupted by shutdown: back to wait, the attempt is not spent.
         await job.moveToWait(token);
-        logFor(scope).warn(line(scope, meta, performance.now() - started), 'task interrupted by shutdown; returned to the queue');
+        logFor(job).warn(line(job, meta, performance.now() - started), 'task interrupted by shutdown; returned to the queue');
         throw new WaitingError();
       }
       const err = classifyHttpError(raw) as Error;
       const durationMs = performance.now() - started;
-      const final = err instanceof UnrecoverableError || scope.attempt >= scope.maxAttempts;
-      logFor(scope)[final ? 'error' : 'warn'](
-        { ...line(scope, meta, durationMs), error: err.message, errorType: err.name, final },
+      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      logFor(job)[final ? 'error' : 'warn'](
+        { ...line(job, meta, durationMs), error: err.message, errorType: err.name, final },
         final ? 'task failed' : 'task attempt failed; will retry',
       );
       onOutcome?.({ task: job.name, queue: job.queueName, ok: false, durationMs });
