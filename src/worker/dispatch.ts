@@ -10,7 +10,7 @@ import { classifyHttpError } from '../http/classify.ts';
 import { clientsForJob } from '../http/job-clients.ts';
 import type { ServiceClients } from '../http/services.ts';
 import type { Producer } from '../producer/index.ts';
-import type { TaskContext } from '../../tasks/context.ts';
+import type { TaskContext, TaskHandler } from '../../tasks/context.ts';
 import type { Registry } from './registry.ts';
 import type { Redis } from 'ioredis';
 
@@ -84,11 +84,11 @@ class Attempt implements TaskContext, Expiring {
   }
 
   /** Settles with the handler, or rejects at the first abort: a handler that ignores its signal still ends. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  run(handler: TaskHandler, input: unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       this.fail = reject;
       if (this.reason !== undefined) reject(this.reason);
-      else work().then(resolve, reject);
+      else handler.run(input, this).then(resolve, reject);
     });
   }
 
@@ -193,9 +193,9 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
       const schedule = deps.overlap && noOverlapScheduleOf(job.data);
       const result = schedule
         ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, () =>
-            ctx.run(() => handler.run(input, ctx)),
+            ctx.run(handler, input),
           )
-        : await ctx.run(() => handler.run(input, ctx));
+        : await ctx.run(handler, input);
       const durationMs = performance.now() - started;
       logFor(job).info(line(job, meta, durationMs), 'task succeeded');
       onOutcome?.({ task: job.name, queue: job.queueName, ok: true, durationMs });
