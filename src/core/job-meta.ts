@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord, type JsonRecord } from './records.ts';
 
 /**
  * Job data is the task's payload as is, so plain BullMQ clients, other languages and the
@@ -14,14 +15,12 @@ export const JobMeta = z.object({
 });
 export type JobMeta = z.infer<typeof JobMeta>;
 
-type Data = Record<string, unknown>;
-const isRecord = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export const withMeta = (payload: unknown, meta: JobMeta): Data => {
+export const withMeta = (payload: unknown, meta: JobMeta): JsonRecord => {
   if (!isRecord(payload)) return { [META_KEY]: meta };
   // Metadata first, then the spread: on Node 20 any property added after a spread (literal or
   // assignment) takes V8's slow path, about 0.4 µs per enqueue against 40 ns this way.
-  const data: Data = { [META_KEY]: meta, ...payload };
+  const data: JsonRecord = { [META_KEY]: meta, ...payload };
   // A payload carrying its own `$hub` (a loose schema let it through) must not stand in for ours.
   if (data[META_KEY] !== meta) data[META_KEY] = meta;
   return data;

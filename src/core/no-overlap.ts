@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { META_KEY } from './job-meta.ts';
 import { queuePrefix } from './keys.ts';
+import { isRecord, type JsonRecord } from './records.ts';
 
 /**
  * The per-entry no-overlap guard for scheduled jobs. BullMQ creates a scheduler's next job as
@@ -11,10 +12,8 @@ import { queuePrefix } from './keys.ts';
  */
 const NO_OVERLAP = 'noOverlap';
 
-type Data = Record<string, unknown>;
-const isRecord = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export const markNoOverlap = (data: Data): void => {
+export const markNoOverlap = (data: JsonRecord): void => {
   const meta = data[META_KEY];
   if (isRecord(meta)) meta[NO_OVERLAP] = true;
 };

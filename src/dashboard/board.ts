@@ -6,13 +6,12 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { catalog } from '../contracts/index.ts';
 import { contractOf, validateTask } from '../core/validate.ts';
 import { payloadOf } from '../core/job-meta.ts';
+import { isRecord } from '../core/records.ts';
 import type { Producer } from '../producer/index.ts';
 import { HubQueueAdapter, sensitiveOf } from './hub-queue-adapter.ts';
 import { contractsOnQueue } from './task-schemas.ts';
 
 const REDACTED = '[redacted]';
-type Data = Record<string, unknown>;
-const isRecord = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const refuse = (message: string): BeforeHookResult => ({ allow: false, status: 400, errorKey: 'ERRORS.INVALID_REQUEST_BODY', message });
 
