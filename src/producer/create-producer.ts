@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { queues as queueSpecs } from '../../queues.config.ts';
 import { catalog, type PayloadOf, type TaskName } from '../contracts/index.ts';
 import { JobNotFoundError } from '../core/errors.ts';
-import { jobOptionsFor, withJobId } from '../core/job-options.ts';
+import { jobOptionsFor, maxAttemptsOf, withJobId } from '../core/job-options.ts';
 import { metaOf, payloadOf, requestIdOf, withMeta, type JobMeta } from '../core/job-meta.ts';
 import { queuePrefix, HUB_PREFIX } from '../core/keys.ts';
 import { redactFields } from '../core/redact.ts';
@@ -62,14 +62,15 @@ export const createProducer = (options: ProducerOptions) => {
     return { queue: contract.queue, name: task, data: withMeta(parsed, meta), opts: jobOpts };
   };
 
-  const guarded = <T>(what: string, work: () => Promise<T>): Promise<T> => {
+  /** `work` under the deadline, its Redis errors as EnqueueError, its result through `map`: one promise. */
+  const guarded = <T, R = T>(what: string, work: () => Promise<T>, map?: (value: T) => R): Promise<R> => {
     let started: Promise<T>;
     try {
       started = work();
     } catch (err) {
       return Promise.reject(asEnqueueError(err, what));
     }
-    return withDeadline(started, timeoutMs, () => what);
+    return withDeadline(started, timeoutMs, what, map);
   };
 
   /** Finds a job by id: hub ids name their queue; plain numeric ids are looked up in every queue. */
@@ -88,8 +89,8 @@ export const createProducer = (options: ProducerOptions) => {
   return {
     /** Validates, then adds one job. Throws InvalidPayloadError / UnknownTaskError before touching Redis. */
     enqueue<N extends TaskName>(task: N, payload: PayloadOf<N>, opts?: EnqueueOptions): Promise<EnqueuedJob<N>> {
-      // Not async and not through guarded: the add, its deadline and the result are one promise
-      // (enqueue runs in request handlers; bench/ measures it against a plain Queue.add).
+      // Not async: the add, its deadline and the result are one promise (enqueue runs in request
+      // handlers; bench/ measures it against a plain Queue.add).
       let job: ReturnType<typeof prepare>;
       try {
         job = prepare(task, payload, opts);
@@ -97,17 +98,10 @@ export const createProducer = (options: ProducerOptions) => {
         return Promise.reject(err as Error);
       }
       const { queue } = job;
-      let adding: Promise<Job>;
-      try {
-        adding = queueNamed(queue).add(job.name, job.data, job.opts);
-      } catch (err) {
-        return Promise.reject(asEnqueueError(err, `could not enqueue ${task}`));
-      }
       // Inline arrows: tsx (keepNames) renames every named function it creates, per call.
-      return withDeadline(
-        adding,
-        timeoutMs,
-        () => `could not enqueue ${task}`,
+      return guarded(
+        `could not enqueue ${task}`,
+        () => queueNamed(queue).add(job.name, job.data, job.opts),
         (added) => ({ id: added.id!, task, queue }),
       );
     },
@@ -157,7 +151,7 @@ export const createProducer = (options: ProducerOptions) => {
         queue: job.queueName,
         state,
         attemptsMade: job.attemptsMade,
-        maxAttempts: job.opts.attempts ?? 1,
+        maxAttempts: maxAttemptsOf(job.opts),
         payload: redactFields(payloadOf(job.data), contract?.sensitive ?? []),
         requestId: requestIdOf(meta, job.queueName, job.id!),
         service: meta.service,

@@ -4,11 +4,11 @@ import { EnqueueError } from '../core/errors.ts';
  * `work`'s result passed through `map`, with Redis errors as EnqueueError, or EnqueueError when
  * it has not settled within `ms`: a request handler never hangs on Redis. One promise and one
  * timer per call (a Promise.race with a deadline promise, .finally, a catch and an async
- * wrapper cost twice as much per enqueue); `what` is only built for an error message.
+ * wrapper cost twice as much per enqueue).
  */
-export const withDeadline = <T, R = T>(work: Promise<T>, ms: number, what: () => string, map?: (value: T) => R): Promise<R> =>
+export const withDeadline = <T, R = T>(work: Promise<T>, ms: number, what: string, map?: (value: T) => R): Promise<R> =>
   new Promise<R>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new EnqueueError(`${what()}: Redis did not answer within ${ms} ms`)), ms);
+    const timer = setTimeout(() => reject(new EnqueueError(`${what}: Redis did not answer within ${ms} ms`)), ms);
     work.then(
       (value) => {
         clearTimeout(timer);
@@ -18,7 +18,7 @@ export const withDeadline = <T, R = T>(work: Promise<T>, ms: number, what: () =>
           reject(err);
         }
       },
-      (err: unknown) => (clearTimeout(timer), reject(asEnqueueError(err, what()))),
+      (err: unknown) => (clearTimeout(timer), reject(asEnqueueError(err, what))),
     );
   });
 
