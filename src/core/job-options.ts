@@ -31,6 +31,9 @@ export const jobOptionsFor = (contract: AnyContract): TaskJobOptions => {
   return opts;
 };
 
+/** How many attempts a job gets: BullMQ runs a job without `attempts` once. */
+export const maxAttemptsOf = (opts: JobsOptions): number => opts.attempts ?? 1;
+
 /**
  * A task's options with a job id, as a new object. Spelled out because `{ ...opts, jobId }`
  * takes V8's slow path on Node 20 (a spread followed by another property: about 0.6 µs per

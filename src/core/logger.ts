@@ -25,12 +25,10 @@ const isoTime = (): string => {
 export interface LoggerOptions {
   level?: LevelWithSilent;
   name: string;
-  /** Write every line at once instead of in batches (at most 100 ms late). */
-  sync?: boolean;
   destination?: NodeJS.WritableStream | number;
 }
 
-export const createLogger = ({ level = 'info', name, sync = false, destination = 1 }: LoggerOptions): Logger =>
+export const createLogger = ({ level = 'info', name, destination = 1 }: LoggerOptions): Logger =>
   pino(
     {
       name,
@@ -40,5 +38,5 @@ export const createLogger = ({ level = 'info', name, sync = false, destination =
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    typeof destination !== 'number' ? destination : sync ? pino.destination({ dest: destination, sync }) : new BatchedLines(destination),
+    typeof destination === 'number' ? new BatchedLines(destination) : destination,
   );

@@ -34,12 +34,10 @@ export interface TaskStats {
   sumSeconds: number;
 }
 
-export const emptyStats = (): TaskStats => ({
-  completed: 0,
-  failed: 0,
-  buckets: Array.from({ length: DURATION_BUCKETS.length + 1 }, () => 0),
-  sumSeconds: 0,
-});
+/** One zero per DURATION_BUCKETS entry plus +Inf. */
+export const emptyBuckets = (): number[] => Array.from({ length: DURATION_BUCKETS.length + 1 }, () => 0);
+
+export const emptyStats = (): TaskStats => ({ completed: 0, failed: 0, buckets: emptyBuckets(), sumSeconds: 0 });
 
 /** HGETALL reply -> stats per task name. Unparseable fields are skipped, not fatal. */
 export const parseTaskMetrics = (hash: Record<string, string>): Map<string, TaskStats> => {

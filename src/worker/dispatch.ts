@@ -2,6 +2,7 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { TaskTimeoutError, UnknownTaskError } from '../core/errors.ts';
 import { Deadlines, type Expiring } from '../core/deadlines.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
+import { maxAttemptsOf } from '../core/job-options.ts';
 import { idempotencyKeyOf, metaOf, payloadOf, requestIdOf, type JobMeta } from '../core/job-meta.ts';
 import type { Logger } from '../core/logger.ts';
 import { noOverlapScheduleOf, runningKey, withoutOverlap } from '../core/no-overlap.ts';
@@ -43,14 +44,17 @@ const lookUp = (registry: Registry, job: Job) => {
 
 type Scope = TaskContext['job'];
 
+/** This attempt's number, from 1 (attemptsMade counts the attempts before it). */
+const attemptOf = (job: Job): number => job.attemptsMade + 1;
+
 const scopeOf = (job: Job, meta: JobMeta): Scope => {
   const jobId = job.id!;
   const scope: Scope = {
     jobId,
     queue: job.queueName,
     task: job.name,
-    attempt: job.attemptsMade + 1,
-    maxAttempts: job.opts.attempts ?? 1,
+    attempt: attemptOf(job),
+    maxAttempts: maxAttemptsOf(job.opts),
     requestId: requestIdOf(meta, job.queueName, jobId),
     idempotencyKey: idempotencyKeyOf(meta, job.queueName, jobId),
   };
@@ -135,7 +139,6 @@ class Attempt implements TaskContext, Expiring {
   }
 }
 
-
 /**
  * BullMQ's processor for the hub's queues, plus the shutdown switch. It takes two parameters on
  * purpose: BullMQ creates an AbortController per job (about 3 µs, a fifth of the hub's cost per
@@ -171,7 +174,7 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
   // Request id and idempotency key are logged only when the enqueuer chose them: the derived ones
   // (`hub-<queue>-<jobId>`) add nothing to the job id already on the line.
   const line = (job: Job, meta: JobMeta, durationMs: number) => {
-    const fields: Record<string, unknown> = { jobId: job.id, attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 };
+    const fields: Record<string, unknown> = { jobId: job.id, attempt: attemptOf(job), maxAttempts: maxAttemptsOf(job.opts) };
     if (meta.requestId !== undefined) fields.requestId = meta.requestId;
     if (meta.idempotencyKey !== undefined) fields.idempotencyKey = meta.idempotencyKey;
     if (meta.schedule !== undefined) fields.schedule = meta.schedule;
@@ -209,7 +212,7 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
       }
       const err = classifyHttpError(raw) as Error;
       const durationMs = performance.now() - started;
-      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const final = err instanceof UnrecoverableError || attemptOf(job) >= maxAttemptsOf(job.opts);
       logFor(job)[final ? 'error' : 'warn'](
         { ...line(job, meta, durationMs), error: err.message, errorType: err.name, final },
         final ? 'task failed' : 'task attempt failed; will retry',

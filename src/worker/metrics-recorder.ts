@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { catalog } from '../contracts/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { createRedis } from '../core/redis.ts';
-import { DURATION_BUCKETS, UNKNOWN_TASK, bucketIndex, field, taskMetricsKey } from '../core/task-metrics.ts';
+import { UNKNOWN_TASK, bucketIndex, emptyBuckets, field, taskMetricsKey } from '../core/task-metrics.ts';
 import type { JobOutcome } from './dispatch.ts';
 
 export interface MetricsRecorderOptions {
@@ -45,7 +45,7 @@ export const startMetricsRecorder = (opts: MetricsRecorderOptions): MetricsRecor
 
   const deltasOf = (map: Map<string, Deltas>, name: string): Deltas => {
     let deltas = map.get(name);
-    if (!deltas) map.set(name, (deltas = { ok: 0, fail: 0, sum: 0, buckets: DURATION_BUCKETS.map(() => 0).concat(0) }));
+    if (!deltas) map.set(name, (deltas = { ok: 0, fail: 0, sum: 0, buckets: emptyBuckets() }));
     return deltas;
   };
 
