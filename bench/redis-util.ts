@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AnyContract } from '../src/contracts/index.ts';
-import { jobOptionsFor } from '../src/core/job-options.ts';
+import { jobOptionsFor, withJobId } from '../src/core/job-options.ts';
+import { newJobId } from '../src/producer/job-ids.ts';
 import { withMeta } from '../src/core/job-meta.ts';
 import { queuePrefix } from '../src/core/keys.ts';
 
@@ -22,7 +22,7 @@ export const jobsFor = (side: 'hub' | 'raw', contract: AnyContract, n: number) =
   return Array.from({ length: n }, (_, i) => ({
     name: contract.name,
     data: side === 'hub' ? withMeta({ n: i }, { service: 'bench' }) : { n: i },
-    opts: { ...opts, jobId: `${QUEUE}.${randomUUID()}` } as JobsOptions,
+    opts: withJobId(opts, newJobId(QUEUE)),
   }));
 };
 

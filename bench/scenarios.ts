@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { order, type AnyContract } from '../src/contracts/index.ts';
 import { jobOptionsFor, withJobId } from '../src/core/job-options.ts';
 import { createProducer } from '../src/producer/index.ts';
+import { newJobId } from '../src/producer/job-ids.ts';
 import { spawnWorker } from './spawn-worker.ts';
 import { bytesPerCompletedJob, deletePrefix, fill, jobsFor, queueOn, QUEUE } from './redis-util.ts';
 import type { WorkerConfig } from './worker-process.ts';
@@ -52,7 +53,7 @@ export const enqueueRate = async (env: Env, side: Side, n: number): Promise<numb
     }
     const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     const queue = queueOn(connection, prefix);
-    const add = (i: number) => queue.add(invoice.name, payloads[i]!, withJobId(rawOptions, `${QUEUE}.${randomUUID()}`));
+    const add = (i: number) => queue.add(invoice.name, payloads[i]!, withJobId(rawOptions, newJobId(QUEUE)));
     await pool(WARMUP, 100, add);
     const rate = await pool(n, 100, add);
     await queue.close();
@@ -80,7 +81,7 @@ export const bulkRate = async (env: Env, side: Side, n: number, batch: number): 
     const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     const queue = queueOn(connection, prefix);
     const addBulk = (b: number) =>
-      queue.addBulk(batches[b]!.map((data) => ({ name: invoice.name, data, opts: withJobId(rawOptions, `${QUEUE}.${randomUUID()}`) })));
+      queue.addBulk(batches[b]!.map((data) => ({ name: invoice.name, data, opts: withJobId(rawOptions, newJobId(QUEUE)) })));
     await addBulk(0);
     const rate = await pool(batches.length, 1, addBulk);
     await queue.close();
@@ -155,7 +156,7 @@ const latencySide = async (env: Env, side: Side, concurrency: number) => {
     const events = new QueueEvents(QUEUE, { connection: blocking, prefix: queue.opts.prefix });
     await events.waitUntilReady();
     once = async () => {
-      const job = await queue.add(invoice.name, { orderId: randomUUID() }, withJobId(rawOptions, `${QUEUE}.${randomUUID()}`));
+      const job = await queue.add(invoice.name, { orderId: randomUUID() }, withJobId(rawOptions, newJobId(QUEUE)));
       return job.waitUntilFinished(events, 5_000);
     };
     close = async () => (await events.close(), await queue.close(), blocking.disconnect());

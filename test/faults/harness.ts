@@ -1,11 +1,11 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { AnyContract } from '../../src/contracts/index.ts';
-import { jobOptionsFor } from '../../src/core/job-options.ts';
+import { jobOptionsFor, withJobId } from '../../src/core/job-options.ts';
+import { newJobId } from '../../src/producer/job-ids.ts';
 import { afterAll } from 'vitest';
 import { queuePrefix } from '../../src/core/keys.ts';
 import { startRedisServer, type RedisServer, type RedisServerOptions } from '../../src/local/redis-server.ts';
@@ -251,7 +251,7 @@ export const addRaw = async (
   payloads: readonly object[],
 ): Promise<string[]> => {
   const queue = new Queue(contract.queue, { connection: redis, prefix: queuePrefix(prefix, contract.queue) });
-  const added = await queue.addBulk(payloads.map((data) => ({ name: contract.name, data, opts: { ...jobOptionsFor(contract), jobId: `${contract.queue}.${randomUUID()}` } })));
+  const added = await queue.addBulk(payloads.map((data) => ({ name: contract.name, data, opts: withJobId(jobOptionsFor(contract), newJobId(contract.queue)) })));
   await queue.close();
   return added.map((j) => j.id!);
 };
