@@ -6,21 +6,27 @@ import { handlers } from '../../tasks/index.ts';
 import type { JobOutcome } from './dispatch.ts';
 import { startMetricsRecorder } from './metrics-recorder.ts';
 import { buildRegistry } from './registry.ts';
-import { startWorkers } from './start-workers.ts';
+import { startWorkers, type WorkerHubOptions } from './start-workers.ts';
 
 export interface RoleHandle {
   stop(): Promise<void>;
 }
 
-/** The worker role: one BullMQ Worker per selected queue. Used by `npm run worker` and `npm start`. */
-export const runWorker = async (env: Env, log: Logger, hooks: { onOutcome?: (o: JobOutcome) => void } = {}): Promise<RoleHandle> => {
-  const registry = buildRegistry(handlers);
+/** What tests change in the worker role: its tasks, queue settings, sandbox module, an outcome hook. */
+export type WorkerOverrides = Partial<Pick<WorkerHubOptions, 'registry' | 'queueSpecs' | 'sandboxProcessor' | 'onOutcome'>>;
+
+/** The worker role: one BullMQ Worker per selected queue. Used by `npm run worker`, `npm start` and the fault suite. */
+export const runWorker = async (
+  env: Env,
+  log: Logger,
+  { registry = buildRegistry(handlers), onOutcome: alsoOnOutcome, ...overrides }: WorkerOverrides = {},
+): Promise<RoleHandle> => {
   log.info({ redis: redactUrl(env.REDIS_URL), prefix: env.HUB_PREFIX, tasks: registry.size }, 'worker starting');
   // Fleet-wide task metrics for the dashboard's /metrics: batched, one pipeline every few seconds.
   const metrics = startMetricsRecorder({ redisUrl: env.REDIS_URL, prefix: env.HUB_PREFIX, log });
   const onOutcome = (o: JobOutcome) => {
     metrics.record(o);
-    hooks.onOutcome?.(o);
+    alsoOnOutcome?.(o);
   };
   const hub = await startWorkers({
     redisUrl: env.REDIS_URL,
@@ -30,7 +36,7 @@ export const runWorker = async (env: Env, log: Logger, hooks: { onOutcome?: (o: 
     http: createServiceClients(env),
     log,
     production: env.NODE_ENV === 'production',
-    ...hooks,
+    ...overrides,
     onOutcome,
   }).catch(async (err: unknown) => {
     await metrics.stop();
