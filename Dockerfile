@@ -3,6 +3,7 @@
 #   worker     node dist/src/worker/main.js      (the default)
 #   beat       node dist/src/beat/main.js
 #   dashboard  node dist/src/dashboard/main.js   (port 5555, /healthz)
+#   the CLI    node bin/task-hub.js <command>     (e.g. docker compose exec dashboard node bin/task-hub.js queues)
 # Configuration comes from the environment at run time (.env.example); no secret is in the image.
 
 # An LTS line. CI runs the tests on Node 20; the code needs >= 20 (package.json engines).
@@ -35,6 +36,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The task-hub CLI (node bin/task-hub.js ...): runs dist/src/cli/main.js here.
+COPY bin ./bin
 USER node
 EXPOSE 5555
 # The dashboard must answer /healthz; worker and beat are healthy while their process runs.

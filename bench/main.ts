@@ -3,17 +3,26 @@
  * private prefix (deleted after). Each figure runs 3 rounds, alternating which side goes
  * first; medians are printed as a table and as one JSON line per figure.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { publishRate } from './events.ts';
+import { chordCallbackGap } from './workflows.ts';
+import { flowRows } from './flow.ts';
 import { bench } from './tasks.ts';
 import { jsonLine, median, table, type Figure } from './report.ts';
 import { deletePrefix } from './redis-util.ts';
+import { cleanUp as clusterCleanUp, durabilityEnqueueRate, spreadDrain, spreadEnqueueRate, startClusterBench } from './cluster.ts';
+import { replayRate } from './replay.ts';
 import { bulkRate, drain, enqueueRate, latency, type Env, type Side } from './scenarios.ts';
+import { cancelLatency } from './cancel.ts';
+import { shippedDrain, shippedLatency, type Runner } from './shipped.ts';
 import { startStub } from './stub.ts';
+import { tracedDrain } from './tracing.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZES = {
@@ -22,6 +31,16 @@ const SIZES = {
   drain: Number(process.env.BENCH_DRAIN ?? 20_000),
   http: Number(process.env.BENCH_HTTP ?? 5_000),
   latency: Number(process.env.BENCH_LATENCY ?? 300),
+  shipped: Number(process.env.BENCH_SHIPPED ?? 8_000),
+  shippedLatency: Number(process.env.BENCH_SHIPPED_LATENCY ?? 400),
+  cancel: Number(process.env.BENCH_CANCEL ?? 200),
+  publish: Number(process.env.BENCH_PUBLISH ?? 5_000),
+  cluster: Number(process.env.BENCH_CLUSTER_DRAIN ?? 20_000),
+  replay: Number(process.env.BENCH_REPLAY ?? 50_000),
+  flowCalls: Number(process.env.BENCH_FLOW_CALLS ?? 5_000),
+  flowUtilisation: Number(process.env.BENCH_FLOW_UTILISATION ?? 200),
+  chords: Number(process.env.BENCH_CHORDS ?? 10),
+  chordMembers: Number(process.env.BENCH_CHORD_MEMBERS ?? 1_000),
 };
 const only = process.env.BENCH_ONLY?.split(';');
 
@@ -64,8 +83,8 @@ const alternate = (name: string, run: (side: Side) => Promise<Record<string, num
     units,
   );
 
-/** ROUNDS rounds of `run` (which measures both sides); medians per figure. */
-const compare = async (name: string, run: (round: number) => Promise<Record<Side, Record<string, number>>>, units: Units) => {
+/** ROUNDS rounds of `run` (which measures both sides); medians per figure. `sides` names the columns when they are not hub and raw. */
+const compare = async (name: string, run: (round: number) => Promise<Record<Side, Record<string, number>>>, units: Units, sides?: [string, string]) => {
   if (only && !only.some((o) => name.startsWith(o))) return;
   const results: Record<Side, Record<string, number>[]> = { hub: [], raw: [] };
   for (let r = 0; r < ROUNDS; r++) {
@@ -76,7 +95,7 @@ const compare = async (name: string, run: (round: number) => Promise<Record<Side
   for (const [key, [unit, better]] of Object.entries(units)) {
     const hubRuns = results.hub.map((x) => x[key]!);
     const rawRuns = results.raw.map((x) => x[key]!);
-    const f: Figure = { figure: key, unit, better, hub: median(hubRuns), raw: median(rawRuns), hubRuns, rawRuns };
+    const f: Figure = { figure: key, unit, better, hub: median(hubRuns), raw: median(rawRuns), hubRuns, rawRuns, ...(sides ? { sides } : {}) };
     figures.push(f);
     console.log(jsonLine(f));
   }
@@ -96,6 +115,29 @@ try {
   await alternate('bulk', async (s) => ({ 'bulk enqueue (batches of 1000)': await bulkRate(env, s, SIZES.bulk, 1_000) }), {
     'bulk enqueue (batches of 1000)': rate,
   }, true);
+  for (const keyed of [false, true]) {
+    const name = `publish to 3 subscribers${keyed ? ", caller's event id" : ''} (50 in flight)`;
+    const cpu = `publisher CPU per event${keyed ? ", caller's event id" : ''}`;
+    await alternate(
+      name,
+      async (s) => {
+        const p = await publishRate(env, s, SIZES.publish, keyed);
+        return { [name]: p.rate, [cpu]: p.cpuUs };
+      },
+      { [name]: ['events/s', 'higher'], [cpu]: ['µs', 'lower'] },
+      true,
+    );
+  }
+  // Issue 13 part 2: a chord's callback after its last member, against BullMQ's FlowProducer parent after its last child (one queue).
+  const chordName = `chord of ${SIZES.chordMembers.toLocaleString('en')} no-op members: last member done to callback start`;
+  await alternate(
+    chordName,
+    async (s) => {
+      const c = await chordCallbackGap(env, s, SIZES.chords, SIZES.chordMembers);
+      return { [`${chordName} p50`]: c.p50, [`${chordName} p95`]: c.p95 };
+    },
+    { [`${chordName} p50`]: ['ms', 'lower'], [`${chordName} p95`]: ['ms', 'lower'] },
+  );
   for (const c of [1, 10, 50]) {
     const name = `drain no-op, concurrency ${c}`;
     await alternate(
@@ -122,6 +164,23 @@ try {
   await alternate('drain HTTP', async (s) => ({ 'drain HTTP call, concurrency 20': (await drain(env, s, bench.benchHttp, SIZES.http, 20)).rate }), {
     'drain HTTP call, concurrency 20': rate,
   });
+  // Tracing on (OTLP/HTTP JSON to a local receiver): the same HTTP drain, and what tracing costs a job.
+  await compare(
+    'drain HTTP call, tracing on',
+    async () => {
+      const t = await tracedDrain(env, SIZES.http, 20);
+      console.error(`bench: tracing on: ${t.spansPerJob.toFixed(2)} spans exported per job`);
+      return {
+        hub: { 'drain HTTP call, tracing on, concurrency 20': t.traced.rate, 'worker CPU per job, HTTP call, tracing on': t.traced.cpuUsPerJob, 'tracing cost per job (worker CPU, on minus off)': t.traced.cpuUsPerJob - t.untraced.cpuUsPerJob },
+        raw: { 'drain HTTP call, tracing on, concurrency 20': t.raw.rate, 'worker CPU per job, HTTP call, tracing on': t.raw.cpuUsPerJob, 'tracing cost per job (worker CPU, on minus off)': 0 },
+      };
+    },
+    {
+      'drain HTTP call, tracing on, concurrency 20': rate,
+      'worker CPU per job, HTTP call, tracing on': ['µs', 'lower'],
+      'tracing cost per job (worker CPU, on minus off)': ['µs', 'lower'],
+    },
+  );
   // Both sides in each round, taking turns job by job (see scenarios.ts).
   await compare(
     'latency',
@@ -132,7 +191,122 @@ try {
     },
     { 'latency p50': ['ms', 'lower'], 'latency p95': ['ms', 'lower'], 'latency p99': ['ms', 'lower'] },
   );
+  // The path that ships: the real worker entry as its own process, a shipped task, against plain BullMQ + got.
+  const wanted = (name: string) => !only || only.some((o) => name.startsWith(o));
+  if (wanted('shipped drain, compiled') || wanted('shipped latency')) {
+    console.error('bench: npm run build (the compiled entry the Docker image runs)');
+    execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+  }
+  for (const [runner, label] of [['hub-dist', 'compiled (npm run worker, Docker image)'], ['hub-tsx', 'tsx entry']] as [Runner, string][]) {
+    const name = `shipped drain, ${label}`;
+    await alternate(
+      name,
+      async (s) => {
+        const d = await shippedDrain(env, s === 'hub' ? runner : 'raw', SIZES.shipped);
+        return {
+          [name]: d.rate,
+          [`shipped worker CPU per job, ${label}`]: d.cpuUsPerJob,
+          [`worker start to ready, ${label}`]: d.startMs,
+          [`worker RSS idle, ${label}`]: d.rssIdleMb,
+          [`worker RSS after drain, ${label}`]: d.rssAfterMb,
+          [`Redis commands per job, ${label}`]: d.commandsPerJob,
+        };
+      },
+      {
+        [name]: rate,
+        [`shipped worker CPU per job, ${label}`]: ['µs', 'lower'],
+        [`worker start to ready, ${label}`]: ['ms', 'lower'],
+        [`worker RSS idle, ${label}`]: ['MB', 'lower'],
+        [`worker RSS after drain, ${label}`]: ['MB', 'lower'],
+        [`Redis commands per job, ${label}`]: ['commands', 'lower'],
+      },
+    );
+  }
+  await compare(
+    'shipped latency',
+    async () => {
+      const l = await shippedLatency(env, 'hub-dist', SIZES.shippedLatency);
+      const row = (s: Side) => ({ 'shipped latency p50': l[s].p50, 'shipped latency p95': l[s].p95, 'shipped latency p99': l[s].p99 });
+      return { hub: row('hub'), raw: row('raw') };
+    },
+    { 'shipped latency p50': ['ms', 'lower'], 'shipped latency p95': ['ms', 'lower'], 'shipped latency p99': ['ms', 'lower'] },
+  );
+  // Issue 14: a running job in a worker process, cancelled from here; until its HTTP call is dropped.
+  await compare(
+    'cancel',
+    async () => {
+      const l = await cancelLatency(env, SIZES.cancel);
+      const row = (s: Side) => ({ 'cancel to abort p50': l[s].p50, 'cancel to abort p95': l[s].p95 });
+      return { hub: row('hub'), raw: row('raw') };
+    },
+    { 'cancel to abort p50': ['ms', 'lower'], 'cancel to abort p95': ['ms', 'lower'] },
+  );
+  // The cost of cluster mode (bench/cluster.ts): the same hub on a 3-master cluster and on one Redis, on this machine.
+  const clusterNames = ['cluster: enqueue', 'cluster: drain', 'durability replicated'];
+  if (!only || only.some((o) => clusterNames.some((n) => n.startsWith(o)))) {
+    const cb = await startClusterBench(dir);
+    try {
+      const both = async (run: (where: 'cluster' | 'single', prefix: string) => Promise<Record<string, number>>, r: number) => {
+        const out = {} as Record<Side, Record<string, number>>;
+        for (const where of (r % 2 ? ['single', 'cluster'] : ['cluster', 'single']) as ('cluster' | 'single')[]) {
+          const prefix = env.nextPrefix(where === 'cluster' ? 'hub' : 'raw');
+          out[where === 'cluster' ? 'hub' : 'raw'] = await run(where, prefix).finally(() => clusterCleanUp(cb, where, prefix));
+        }
+        return out;
+      };
+      const sides: [string, string] = ['cluster', 'one Redis'];
+      await compare(
+        'cluster: enqueue',
+        (r) =>
+          both(async (where, prefix) => {
+            const e = await spreadEnqueueRate(cb, where, prefix, SIZES.enqueue);
+            return { 'cluster: enqueue over 4 queues (100 in flight)': e.rate, 'cluster: Redis CPU per enqueue': e.redisUsPerJob };
+          }, r),
+        { 'cluster: enqueue over 4 queues (100 in flight)': rate, 'cluster: Redis CPU per enqueue': ['µs', 'lower'] },
+        sides,
+      );
+      await compare(
+        'cluster: drain',
+        (r) =>
+          both(async (where, prefix) => {
+            const d = await spreadDrain(cb, where, prefix, SIZES.cluster, join(dir, `worker-${where}.log`));
+            return { 'cluster: drain no-op over 4 queues, concurrency 50': d.rate, 'cluster: worker CPU per job': d.cpuUsPerJob, 'cluster: Redis CPU per drained job': d.redisUsPerJob };
+          }, r),
+        { 'cluster: drain no-op over 4 queues, concurrency 50': rate, 'cluster: worker CPU per job': ['µs', 'lower'], 'cluster: Redis CPU per drained job': ['µs', 'lower'] },
+        sides,
+      );
+      await compare(
+        'durability replicated',
+        async (r) => {
+          const out = {} as Record<Side, Record<string, number>>;
+          for (const side of (r % 2 ? ['raw', 'hub'] : ['hub', 'raw']) as Side[]) {
+            const prefix = env.nextPrefix(side);
+            const n = await durabilityEnqueueRate(cb, side === 'hub' ? 'replicated' : 'primary', prefix, SIZES.enqueue).finally(() => clusterCleanUp(cb, 'single', prefix));
+            out[side] = { "durability 'replicated': enqueue (100 in flight), one Redis + replica": n };
+          }
+          return out;
+        },
+        { "durability 'replicated': enqueue (100 in flight), one Redis + replica": rate },
+        ['replicated', 'primary'],
+      );
+    } finally {
+      await cb.stop();
+    }
+  }
+  // Issue 14: the hub's replay (filtered, each failure claimed once) against BullMQ's retryJobs (everything, no filter).
+  const replayName = `replay ${SIZES.replay.toLocaleString('en')} failed jobs`;
+  await alternate(
+    replayName,
+    async (s) => {
+      const r = await replayRate(env, s, SIZES.replay);
+      return { [replayName]: r.rate, 'longest Redis block during the replay': r.maxBlockMs };
+    },
+    { [replayName]: rate, 'longest Redis block during the replay': ['ms', 'lower'] },
+  );
+  // Flow control (issue 15): limited against unlimited, in a table of its own.
+  const flow = wanted('flow') ? await flowRows(env, ROUNDS, { calls: SIZES.flowCalls, utilisation: SIZES.flowUtilisation }) : '';
   console.log(`\n${table(figures)}\n`);
+  if (flow) console.log(`${flow}\n`);
   console.error(`bench: ${((Date.now() - started) / 1_000).toFixed(0)} s, load average at the end ${loadavg()[0]!.toFixed(1)}`);
 } finally {
   await cleanUp();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AnyContract } from '../src/contracts/index.ts';
@@ -15,13 +16,15 @@ export const queueOn = (connection: Redis, prefix: string): Queue => new Queue(Q
 /**
  * `n` jobs of a task, shaped as each side enqueues them: the hub's as the producer writes them
  * (payload plus `$hub` metadata), raw ones as a plain payload; both with the same options and
- * `<queue>.<uuid>` ids.
+ * `<queue>.<uuid>` ids. `traced`: each hub job carries the traceparent of a (sampled) enqueue
+ * span, as a traced producer writes it.
  */
-export const jobsFor = (side: 'hub' | 'raw', contract: AnyContract, n: number) => {
+export const jobsFor = (side: 'hub' | 'raw', contract: AnyContract, n: number, traced = false) => {
   const opts = jobOptionsFor(contract);
+  const meta = () => (traced ? { service: 'bench', trace: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` } : { service: 'bench' });
   return Array.from({ length: n }, (_, i) => ({
     name: contract.name,
-    data: side === 'hub' ? withMeta({ n: i }, { service: 'bench' }) : { n: i },
+    data: side === 'hub' ? withMeta({ n: i }, meta()) : { n: i },
     opts: withJobId(opts, newJobId(QUEUE)),
   }));
 };

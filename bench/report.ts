@@ -7,6 +7,8 @@ export interface Figure {
   raw: number;
   hubRuns: number[];
   rawRuns: number[];
+  /** Column names when the two sides are not hub and raw BullMQ (the cluster rows: cluster and one Redis). */
+  sides?: [string, string];
 }
 
 export const median = (xs: number[]): number => {
@@ -30,14 +32,27 @@ export const jsonLine = (f: Figure): string =>
     ratio: Math.round(ratio(f) * 1_000) / 1_000,
     hubRuns: f.hubRuns.map(round),
     rawRuns: f.rawRuns.map(round),
+    ...(f.sides ? { sides: f.sides } : {}),
   });
 
-/** A markdown table (pasted as is into the README). */
+/** Markdown tables (pasted as is into the README): hub against raw BullMQ, then one per other pair of sides. */
 export const table = (figures: Figure[]): string => {
-  const rows = figures.map((f) => {
-    const r = ratio(f);
-    const delta = f.unit === 'ms' ? ` (${f.hub - f.raw >= 0 ? '+' : ''}${(f.hub - f.raw).toFixed(2)} ms)` : '';
-    return `| ${f.figure} | ${f.unit} | ${round(f.hub)} | ${round(f.raw)} | ${r.toFixed(2)}${delta} |`;
-  });
-  return ['| figure | unit | hub | raw BullMQ | hub/raw |', '|---|---|---:|---:|---:|', ...rows].join('\n');
+  const groups = new Map<string, Figure[]>();
+  for (const f of figures) {
+    const key = (f.sides ?? ['hub', 'raw BullMQ']).join('\0');
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  return [...groups]
+    .map(([key, group]) => {
+      const [a, b] = key.split('\0') as [string, string];
+      const rows = group.map((f) => {
+        const r = ratio(f);
+        const delta = f.unit === 'ms' ? ` (${f.hub - f.raw >= 0 ? '+' : ''}${(f.hub - f.raw).toFixed(2)} ms)` : '';
+        // A figure only one side has (raw 0: what tracing costs) has no ratio.
+        return `| ${f.figure} | ${f.unit} | ${round(f.hub)} | ${round(f.raw)} | ${Number.isFinite(r) ? `${r.toFixed(2)}${delta}` : '—'} |`;
+      });
+      const ratioName = a === 'hub' ? 'hub/raw' : `${a}/${b}`;
+      return [`| figure | unit | ${a} | ${b} | ${ratioName} |`, '|---|---|---:|---:|---:|', ...rows].join('\n');
+    })
+    .join('\n\n');
 };

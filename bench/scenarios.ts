@@ -22,7 +22,7 @@ export interface Env {
 }
 
 /** Runs `work` with `inFlight` concurrent loops until `n` calls are done; calls per second. */
-const pool = async (n: number, inFlight: number, work: (i: number) => Promise<unknown>): Promise<number> => {
+export const pool = async (n: number, inFlight: number, work: (i: number) => Promise<unknown>): Promise<number> => {
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: inFlight }, async () => {
@@ -92,7 +92,7 @@ export const bulkRate = async (env: Env, side: Side, n: number, batch: number): 
   }
 };
 
-const workerConfig = (env: Env, side: Side, prefix: string, concurrency: number, expect: number): WorkerConfig => ({
+const workerConfig = (env: Env, side: Side, prefix: string, concurrency: number, expect: number, tracing?: string): WorkerConfig => ({
   side,
   redisUrl: env.redisUrl,
   prefix,
@@ -100,6 +100,7 @@ const workerConfig = (env: Env, side: Side, prefix: string, concurrency: number,
   expect,
   stubUrl: env.stubUrl,
   logFile: join(env.dir, `worker-${side}.log`),
+  ...(tracing ? { tracing } : {}),
 });
 
 export interface DrainResult {
@@ -110,13 +111,17 @@ export interface DrainResult {
   cpuUsPerJob: number;
 }
 
-/** (3, 4, 6) A queue filled with `n` jobs, drained by a worker process; jobs/s from first to last completion. */
-export const drain = async (env: Env, side: Side, contract: AnyContract, n: number, concurrency: number): Promise<DrainResult> => {
+/**
+ * (3, 4, 6) A queue filled with `n` jobs, drained by a worker process; jobs/s from first to last
+ * completion. `tracing`: an OTLP endpoint the hub worker exports its spans to, for jobs that
+ * each carry a trace context (bench/tracing.ts).
+ */
+export const drain = async (env: Env, side: Side, contract: AnyContract, n: number, concurrency: number, tracing?: string): Promise<DrainResult> => {
   const prefix = env.nextPrefix(side);
   const queue = queueOn(env.redis, prefix);
   try {
-    await fill(queue, jobsFor(side, contract, n));
-    const worker = await spawnWorker(workerConfig(env, side, prefix, concurrency, n));
+    await fill(queue, jobsFor(side, contract, n, Boolean(tracing)));
+    const worker = await spawnWorker(workerConfig(env, side, prefix, concurrency, n, tracing));
     const done = await worker.done;
     await worker.stop();
     return {

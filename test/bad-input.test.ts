@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { queues } from '../queues.config.ts';
+import { payloadOf } from '../src/core/job-meta.ts';
 import { queuePrefix } from '../src/core/keys.ts';
 import { InvalidPayloadError, PayloadTooLargeError, UnknownTaskError } from '../src/producer/index.ts';
 import { tokenOf, useDashboard } from './dashboard/dashboard-harness.ts';
@@ -53,6 +54,20 @@ describe('producer lib', () => {
     const nested = JSON.parse(`{"productIds":[{"__proto__":{"polluted":true}}]}`) as object;
     await expect(hub.producer.enqueue('product.reindex', nested as never)).rejects.toBeInstanceOf(InvalidPayloadError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await hub.keys()).toEqual([]);
+  });
+
+  it('bounds an invalid payload\'s error: at most 20 fields, their count, and a short message', async () => {
+    const payload = Object.fromEntries(Array.from({ length: 38_000 }, (_, i) => [`k${i}`, 1]));
+    const err = (await hub.producer.enqueue('order.generateInvoice', payload as never).catch((e: unknown) => e)) as InvalidPayloadError;
+    expect(err).toBeInstanceOf(InvalidPayloadError);
+    expect(err.fields).toHaveLength(20);
+    expect(err.fieldCount).toBe(38_001);
+    expect(err.message.length).toBeLessThan(2_048);
+    expect(err.message).toMatch(/Unrecognized keys: "k0", "k1"/);
+    expect(err.message).toMatch(/and 37981 more/);
+    const longKey = (await hub.producer.enqueue('order.generateInvoice', { [`${'z'.repeat(100_000)}`]: 1 } as never).catch((e: unknown) => e)) as Error;
+    expect(longKey.message.length).toBeLessThan(2_048);
     expect(await hub.keys()).toEqual([]);
   });
 
@@ -119,10 +134,21 @@ describe('HTTP API: POST /api/v1/tasks/{name}', () => {
     expect(await jobsIn(hub)).toBe(0);
   });
 
-  it.each([['"order-1"'], ['null'], ['42']])('answers 400 for the JSON body %s (not an object) and adds no job', async (body) => {
-    const res = await post('order.generateInvoice', body);
-    expect(res.status).toBe(400);
-    expect(['invalid_json', 'invalid_payload']).toContain((await errorOf(res)).code);
+  it.each([
+    ['"order-1"', 'string'],
+    ['null', 'null'],
+    ['42', 'number'],
+    ['true', 'boolean'],
+  ])('answers the JSON body %s (valid JSON, not an object) with invalid_payload and its reason, and adds no job', async (body, type) => {
+    // cart.purgeExpiredCarts: every field has a default, so a null body must not pass as {}.
+    for (const task of ['order.generateInvoice', 'cart.purgeExpiredCarts']) {
+      const res = await post(task, body);
+      expect(res.status, task).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toBe('invalid_payload');
+      expect(error.fields).toEqual([{ path: '(payload)', message: `Invalid input: expected object, received ${type}` }]);
+      expect(error.message).toContain(`expected object, received ${type}`);
+    }
     expect(await jobsIn(hub)).toBe(0);
   });
 
@@ -142,6 +168,46 @@ describe('HTTP API: POST /api/v1/tasks/{name}', () => {
     const res = await post('order.generateInvoice', body, contentType);
     expect(res.status).toBe(status);
     expect(await jobsIn(hub)).toBe(0);
+  });
+
+  it.each([
+    ['application/json', 'product.reindex', { productIds: [randomUUID(), randomUUID()] }],
+    ['application/json; charset=utf-8', 'order.cancelUnpaidOrders', { olderThanMinutes: 10_080 }],
+    ['application/vnd.api+json', 'product.reindex', { productIds: [randomUUID()] }],
+    ['application/vnd.api+json', 'order.cancelUnpaidOrders', { olderThanMinutes: 10_080 }],
+    ['application/merge-patch+json; charset=utf-8', 'order.cancelUnpaidOrders', { olderThanMinutes: 10_080 }],
+  ])('reads a %s body: %s is enqueued with the payload sent, not the defaults', async (contentType, task, payload) => {
+    const res = await post(task, JSON.stringify(payload), contentType);
+    expect(res.status).toBe(202);
+    const { id, queue } = (await res.json()) as { id: string; queue: string };
+    const stored = (await hub.rawQueue(queue).getJob(id))!.data as Record<string, unknown>;
+    expect(payloadOf(stored)).toEqual(payload);
+  });
+
+  it('answers 38,000 unknown keys with at most 20 fields and their count, in a small response', async () => {
+    const body = `{${Array.from({ length: 38_000 }, (_, i) => `"k${i}":1`).join(',')}}`;
+    const res = await post('order.generateInvoice', body);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(4_096);
+    const { error } = JSON.parse(text) as { error: { code: string; message: string; fields: { path: string }[]; fieldCount: number } };
+    expect(error.code).toBe('invalid_payload');
+    expect(error.fields).toHaveLength(20);
+    expect(error.fields.slice(0, 3).map((f) => f.path)).toEqual(['orderId', 'k0', 'k1']);
+    expect(error.fieldCount).toBe(38_001); // the unknown keys and the missing orderId
+    expect(error.message).toMatch(/and 37981 more/);
+    expect(await jobsIn(hub)).toBe(0);
+  });
+
+  it('bounds a field path made of a huge key', async () => {
+    const res = await post('product.reindex', `{"${'x'.repeat(100_000)}":{"__proto__":{}}}`);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(4_096);
+    expect(JSON.parse(text).error.fields[0].path).toMatch(/^x{100}….__proto__$/);
+    const huge = await post('order.generateInvoice', `{"${'y'.repeat(100_000)}":1}`);
+    expect(huge.status).toBe(400);
+    expect((await huge.text()).length).toBeLessThan(4_096);
   });
 
   it.each(['order:generateInvoice', '__proto__', 'constructor', 'hasOwnProperty', '%00', 'order.generateInvoice.x'])(

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/local/redis-server.ts';
+import { freePort } from '../src/launcher/redis-server.ts';
 import { createProducer } from '../src/producer/index.ts';
 import * as image from './helpers/image.ts';
 import { StubService } from './helpers/stub-service.ts';
@@ -28,7 +28,7 @@ describe('Dockerfile', () => {
     expect(runs(stage('build'))).toEqual(['npm ci --no-audit --no-fund', 'npm run build']);
     expect(runs(stage('deps'))[0]).toMatch(/^npm ci --omit=dev /);
     const copies = runtime.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(copies).toEqual(['package.json ./', '--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist']);
+    expect(copies).toEqual(['package.json ./', '--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'bin ./bin']);
     expect(runs(runtime).join(' '), 'npm and npx are removed from the final image').toMatch(/rm -rf .*\/usr\/local\/bin\/npm /);
   });
 
@@ -134,6 +134,19 @@ describe('the image, assembled from `npm run build` and production dependencies'
       }
     }
     expect(missing, 'pick the extension from import.meta.url (.ts under tsx, .js in dist)').toEqual([]);
+  });
+
+  it('runs the task-hub CLI from the compiled build (no src/, no tsx): help, and a command against Redis', () => {
+    const help = spawnSync('node', ['bin/task-hub.js', '--help'], { cwd: app, encoding: 'utf8', timeout: 20_000, env: envFor({}) });
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/usage: task-hub <command>/);
+    expect(help.status).toBe(0);
+    const queues = spawnSync('node', ['bin/task-hub.js', 'queues', '--json'], { cwd: app, encoding: 'utf8', timeout: 20_000, env: envFor({}) });
+    expect(queues.status, queues.stderr).toBe(0);
+    expect((JSON.parse(queues.stdout) as { queues: { name: string }[] }).queues.map((q) => q.name)).toContain('order');
+    const bad = spawnSync('node', ['bin/task-hub.js', 'queues', 'limit', 'order', '--concurrency', '0'], { cwd: app, encoding: 'utf8', timeout: 20_000, env: envFor({}) });
+    expect(bad.stderr).toMatch(/concurrency/);
+    expect(bad.status).toBe(2);
   });
 
   it('ships no tests', () => {

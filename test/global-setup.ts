@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startRedisServer, type RedisServer } from '../src/local/redis-server.ts';
+import { startRedisServer, type RedisServer } from '../src/launcher/redis-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { services } from '../services.config.ts';
 import { describe, expect, it } from 'vitest';
 import { catalog } from '../src/contracts/index.ts';
 
@@ -28,6 +29,6 @@ describe('INTEGRATION.md', () => {
   });
 
   it('names each service base URL variable', () => {
-    for (const v of ['AUTH_SERVICE_URL', 'CART_SERVICE_URL', 'ORDER_SERVICE_URL', 'PRODUCT_SERVICE_URL']) expect(doc).toContain(v);
+    for (const s of Object.values(services)) expect(doc).toContain(`(\`${s.urlEnv}\`)`);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { EnqueuedJob, PayloadOf, Producer } from '../src/producer/index.ts';
+import type { CancelJobResult, EnqueuedJob, PayloadOf, Producer } from '../src/producer/index.ts';
 
 declare const hub: Producer;
 
@@ -21,5 +21,18 @@ describe('producer types come from the zod contracts', () => {
     void hub.enqueue('cart.recalculateTotals', { cartId: 'x', orderId: 'y' });
     // @ts-expect-error regions is a closed set
     void hub.enqueue('product.syncPrices', { productIds: ['x'], regions: ['mars'] });
+  });
+});
+
+describe('cancel and expiry options', () => {
+  it('types cancel and its answer, and the expiry options', () => {
+    expectTypeOf(hub.cancel('order.x', { reason: 'why' })).resolves.toEqualTypeOf<CancelJobResult>();
+    void hub.enqueue('order.generateInvoice', { orderId: 'x' }, { expiresAt: new Date() });
+    void hub.enqueue('order.generateInvoice', { orderId: 'x' }, { expiresAt: Date.now() + 1_000, delayMs: 10 });
+    void hub.enqueue('order.generateInvoice', { orderId: 'x' }, { expiresInMs: 60_000 });
+    // @ts-expect-error an expiry is a Date or epoch ms, not a string
+    void hub.enqueue('order.generateInvoice', { orderId: 'x' }, { expiresAt: '2030-01-01' });
+    // @ts-expect-error the reason is text
+    void hub.cancel('order.x', { reason: 42 });
   });
 });

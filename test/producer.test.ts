@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createProducer, EnqueueError, InvalidPayloadError, JobNotFoundError, PayloadTooLargeError, UnknownTaskError, type EnqueueItem } from '../src/producer/index.ts';
-import { freePort } from '../src/local/redis-server.ts';
-import { useTestHub } from './helpers/test-hub.ts';
+import { createProducer, EnqueueError, IdempotencyConflictError, InvalidPayloadError, JobNotFoundError, PayloadTooLargeError, UnknownTaskError, type EnqueueItem } from '../src/producer/index.ts';
+import { freePort } from '../src/launcher/redis-server.ts';
+import { testRedisUrl, useTestHub } from './helpers/test-hub.ts';
 
 describe('producer edge checks (no worker)', () => {
   const hub = useTestHub({ worker: false });
@@ -65,6 +65,38 @@ describe('producer edge checks (no worker)', () => {
     const b = await hub.producer.enqueue('order.generateInvoice', { orderId }, { idempotencyKey: `invoice-${orderId}` });
     expect(b.id).toBe(a.id);
     expect(await hub.rawQueue('order').getJobCounts('wait')).toEqual({ wait: 1 });
+  });
+
+  it('an idempotency key reused with another payload is IdempotencyConflictError naming key, task and job; the first job stands', async () => {
+    const key = `cancel-${randomUUID()}`;
+    const first = await hub.producer.enqueue('order.cancelUnpaidOrders', { olderThanMinutes: 10_080 }, { idempotencyKey: key, requestId: 'req-first' });
+    const err = await hub.producer.enqueue('order.cancelUnpaidOrders', { olderThanMinutes: 30 }, { idempotencyKey: key }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IdempotencyConflictError);
+    expect(err).toMatchObject({ task: 'order.cancelUnpaidOrders', idempotencyKey: key, jobId: first.id });
+    expect((err as Error).message).toContain(key);
+    expect(await hub.rawQueue('order').getJobCounts('wait')).toEqual({ wait: 1 });
+    expect((await hub.producer.getJob(first.id))!.payload).toEqual({ olderThanMinutes: 10_080 });
+    // The same payload (defaults filled in, keys in any order) is a repeat, answered with the job's first request id.
+    const repeat = await hub.producer.enqueue('order.cancelUnpaidOrders', {}, { idempotencyKey: `defaults-${key}` });
+    expect(await hub.producer.enqueue('order.cancelUnpaidOrders', { olderThanMinutes: 60 }, { idempotencyKey: `defaults-${key}`, requestId: 'req-2' })).toEqual(repeat);
+    expect(await hub.producer.enqueue('order.cancelUnpaidOrders', { olderThanMinutes: 10_080 }, { idempotencyKey: key, requestId: 'req-again' })).toEqual({
+      ...first,
+      requestId: 'req-first',
+    });
+  });
+
+  it('idempotency keys are scoped to the producer\'s service: another service with the same key gets its own job', async () => {
+    const other = createProducer({ redisUrl: testRedisUrl(), prefix: hub.prefix, service: 'backoffice' });
+    try {
+      const key = `invoice-${randomUUID()}`;
+      const mine = await hub.producer.enqueue('order.generateInvoice', { orderId: randomUUID() }, { idempotencyKey: key });
+      const theirs = await other.enqueue('order.generateInvoice', { orderId: randomUUID() }, { idempotencyKey: key });
+      expect(theirs.id).not.toBe(mine.id);
+      expect((await other.getJob(theirs.id))!.service).toBe('backoffice');
+      expect(await hub.rawQueue('order').getJobCounts('wait')).toEqual({ wait: 2 });
+    } finally {
+      await other.close();
+    }
   });
 
   it('dedup drops a second job with the same id while the first is pending', async () => {

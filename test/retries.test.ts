@@ -60,9 +60,49 @@ describe('retries and permanent failures', () => {
   it('connection refused is retried and the final error names the service call', async () => {
     const userId = randomUUID();
     const dead = `http://127.0.0.1:1`;
-    const { createServiceClient } = await import('../src/http/service-client.ts');
+    const { createServiceClient } = await import('../src/service-clients/service-client.ts');
     const err = await createServiceClient('auth', dead, 1_000).get(`api/users/${userId}`).catch((e: Error) => e);
     expect((err as Error).message).toBe(`auth service GET /api/users/${userId} failed: ECONNREFUSED`);
+  });
+});
+
+describe('jobs added by a plain BullMQ client (no hub options)', () => {
+  it("get their task's retry policy: 503 twice then 200 completes on attempt 3, with the task's backoff between", async () => {
+    const orderId = randomUUID();
+    const times: number[] = [];
+    hub.services.order.on('request', (r: { method: string }) => r.method === 'GET' && times.push(Date.now()));
+    hub.services.order.reply('GET', '/api/orders/:id', 503, 503, { status: 200, body: { id: orderId, status: 'paid' } });
+    hub.services.order.reply('POST', '/api/orders/:id/confirmation-emails', 200);
+    const added = await hub.rawQueue('order').add('order.sendConfirmation', { orderId, email: 'a@b.co' });
+    expect(added.opts.attempts).toBe(0);
+    await expect(hub.finished(`${added.id}`)).resolves.toEqual({ sent: true });
+
+    expect(times).toHaveLength(3);
+    // order's policy: 5 attempts, 1000 ms doubling, 25% jitter (+ polling slack)
+    const [first, second] = [times[1]! - times[0]!, times[2]! - times[1]!];
+    expect(first).toBeGreaterThanOrEqual(700);
+    expect(second).toBeGreaterThanOrEqual(1_450);
+    expect(await hub.producer.getJob(`${added.id}`)).toMatchObject({ state: 'completed', attemptsMade: 3, maxAttempts: 5 });
+    const lines = hub.logs.filter((l) => l.includes(`"jobId":"${added.id}"`) && l.includes('"task":"order.sendConfirmation"'));
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.includes('"maxAttempts":5'))).toBe(true);
+  });
+
+  it('a 404 still fails after one attempt', async () => {
+    const orderId = randomUUID();
+    hub.services.order.reply('POST', '/api/orders/:id/invoice', 404);
+    const added = await hub.rawQueue('order').add('order.generateInvoice', { orderId });
+    await expect(hub.finished(`${added.id}`)).rejects.toThrow('answered 404 Not Found');
+    expect(await hub.producer.getJob(`${added.id}`)).toMatchObject({ state: 'failed', attemptsMade: 1, maxAttempts: 5 });
+    expect(hub.services.order.calls('POST', '/api/orders/:id/invoice')).toHaveLength(1);
+  });
+
+  it('keep the attempts they set themselves', async () => {
+    const orderId = randomUUID();
+    hub.services.order.reply('POST', '/api/orders/:id/invoice', 503, 503, { status: 201, body: { invoiceId: 'INV-1' } });
+    const added = await hub.rawQueue('order').add('order.generateInvoice', { orderId }, { attempts: 2 });
+    await expect(hub.finished(`${added.id}`)).rejects.toThrow('answered 503');
+    expect(await hub.producer.getJob(`${added.id}`)).toMatchObject({ state: 'failed', attemptsMade: 2, maxAttempts: 2 });
   });
 });
 
@@ -72,7 +112,7 @@ describe('timeouts', () => {
   });
   const contracts = { ...catalog, 'order.slowCall': slow.slowCall };
 
-  it('past its timeout an attempt is aborted (got honours the signal) and retried per policy', async () => {
+  it('past its timeout an attempt is aborted (its call cancelled) and retried per policy', async () => {
     const registry = buildRegistry(
       [
         ...handlers,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../src/producer/index.ts';
-import { startRedisServer, type RedisServer } from '../src/local/redis-server.ts';
+import { startRedisServer, type RedisServer } from '../src/launcher/redis-server.ts';
 import { CLIENTS, tokenOf, useDashboard } from './dashboard/dashboard-harness.ts';
 import { spawnRole, type RoleProcess } from './helpers/spawn-role.ts';
 import { useTestHub } from './helpers/test-hub.ts';

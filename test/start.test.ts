@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * `npm start` on a machine with redis-server installed and nothing at redis://127.0.0.1:6379.
  * This machine's 6379 may well be taken, so the scenario (test/helpers/start-scenario.ts) runs in
  * a fresh network namespace: there the default URL itself is free, and no variable bends the
- * code under test. It runs in a copy of the repo, so its .hub-data is its own.
+ * code under test. It runs in a copy of the repo (sources only, no dist/), so its .hub-data is its
+ * own and npm start compiles on its first run, as on a newcomer's machine.
  */
 const root = new URL('..', import.meta.url).pathname;
 
@@ -29,14 +30,14 @@ describe.skipIf(!unshare || !hasRedisServer)('npm start with no Redis at the def
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'task-hub-start-'));
-    const sources = ['package.json', 'tsconfig.json', 'src', 'tasks', ...readdirSync(root).filter((f) => /^[\w.-]+\.ts$/.test(f) && !f.startsWith('vitest'))];
+    const sources = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'tasks', ...readdirSync(root).filter((f) => /^[\w.-]+\.ts$/.test(f) && !f.startsWith('vitest'))];
     for (const s of sources) cpSync(join(root, s), join(dir, s), { recursive: true });
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const { REDIS_URL: _unset, ...env } = process.env;
     const run = spawnSync(
       unshare![0]!,
       [...unshare!.slice(1), 'sh', '-c', 'ip link set lo up && exec node --import tsx "$0" "$1"', join(root, 'test/helpers/start-scenario.ts'), dir],
-      { cwd: root, env, encoding: 'utf8', timeout: 150_000 },
+      { cwd: root, env, encoding: 'utf8', timeout: 240_000 },
     );
     const last = run.stdout.trim().split('\n').at(-1) ?? '';
     try {
@@ -44,7 +45,7 @@ describe.skipIf(!unshare || !hasRedisServer)('npm start with no Redis at the def
     } catch {
       throw new Error(`scenario printed no report (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
     }
-  }, 160_000);
+  }, 250_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts its own redis-server on the default URL, durable (AOF, noeviction), and says so', () => {
@@ -54,6 +55,11 @@ describe.skipIf(!unshare || !hasRedisServer)('npm start with no Redis at the def
     expect(report.privateRedisLine).toMatch(/\.hub-data\/redis/);
     expect(report.dataDirCreated).toBe(true);
     expect(report.redisConfig).toEqual({ appendonly: 'yes', maxmemoryPolicy: 'noeviction' });
+  });
+
+  it('compiles on the first run and runs the compiled build, as the Docker image does', () => {
+    expect(report.compiledFirst).toBe(true);
+    expect(report.ranCompiled).toBe(true);
   });
 
   it('runs a job enqueued by the producer end to end, and the shipped schedule fires', () => {

@@ -3,7 +3,6 @@ import type { ScheduleEntry } from '../contracts/schedule.ts';
 import { ConfigError } from '../core/errors.ts';
 import { jobOptionsFor } from '../core/job-options.ts';
 import { withMeta } from '../core/job-meta.ts';
-import { markNoOverlap } from '../core/no-overlap.ts';
 import { validateTask } from '../core/validate.ts';
 import { cronProblem, isTimeZone, type Repeat } from './engine.ts';
 
@@ -21,8 +20,12 @@ export interface PlannedEntry {
 
 export class ScheduleError extends ConfigError {
   override name = 'ScheduleError';
-  constructor(readonly problems: string[]) {
-    super(`schedule.ts: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** `source`: the schedule's file as the user would name it (see load-schedule.ts). */
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
@@ -63,8 +66,7 @@ const planOne = (e: Raw, id: string): PlannedEntry | string[] => {
     problems.push((err as Error).message);
   }
   if (problems.length || !checked || !repeat) return problems;
-  const data = withMeta(checked.payload, { schedule: id, service: 'beat' });
-  if (e.noOverlap === true) markNoOverlap(data);
+  const data = withMeta(checked.payload, { schedule: id, service: 'beat', ...(e.noOverlap === true ? { noOverlap: true } : {}) });
   return {
     id,
     task: checked.contract.name,
@@ -76,8 +78,8 @@ const planOne = (e: Raw, id: string): PlannedEntry | string[] => {
   };
 };
 
-/** Checks every entry and reports every problem at once, each naming its entry. */
-export const planEntries = (entries: readonly unknown[]): PlannedEntry[] => {
+/** Checks every entry and reports every problem at once, each naming its entry; `source` names the file. */
+export const planEntries = (entries: readonly unknown[], source = 'schedule'): PlannedEntry[] => {
   const problems: string[] = [];
   const planned: PlannedEntry[] = [];
   const seen = new Set<string>();
@@ -92,6 +94,6 @@ export const planEntries = (entries: readonly unknown[]): PlannedEntry[] => {
     if (Array.isArray(result)) problems.push(...result.map((p) => `${name}: ${p}`));
     else planned.push(result);
   });
-  if (problems.length) throw new ScheduleError(problems);
+  if (problems.length) throw new ScheduleError(source, problems);
   return planned;
 };

@@ -1,23 +1,25 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { META_KEY } from '../core/job-meta.ts';
+import { metaOf, withScheduleTrace } from '../core/job-meta.ts';
+import { scheduleEntrySpan } from '../core/tracing/schedule-trace.ts';
 import { queuePrefix } from '../core/keys.ts';
+import type { RedisClient } from '../core/redis.ts';
+import { pausedKey } from '../core/schedule-state.ts';
 import { differences } from './diff.ts';
 import type { PlannedEntry } from './plan-entries.ts';
 
-export type Action = 'create' | 'restore' | 'update' | 'remove' | 'conflict';
+export type Action = 'create' | 'restore' | 'update' | 'remove' | 'conflict' | 'pause';
 
 export interface Change {
   action: Action;
   id: string;
   queue: string;
-  /** What differs (update), or why (restore, conflict). */
+  /** What differs (update), or why (restore, conflict, pause). */
   details: string[];
   entry?: PlannedEntry;
 }
 
 export interface ReconcileTarget {
-  redis: Redis;
+  redis: RedisClient;
   hubPrefix: string;
   /** Every queue beat may own schedulers on: all of queues.config.ts. */
   queueNames: readonly string[];
@@ -30,27 +32,42 @@ export interface ReconcileTarget {
  */
 export const ownedKey = (hubPrefix: string, queue: string): string => `${queuePrefix(hubPrefix, queue)}:hub-beat:owned`;
 
-const pendingJobExists = async (queue: Queue, redis: Redis, id: string, next: number | undefined) =>
+/** The scheduler's pending job is still there: without it the scheduler never fires again. */
+export const pendingJobExists = async (queue: Queue, redis: RedisClient, id: string, next: number | undefined) =>
   next !== undefined && (await redis.exists(queue.toKey(`repeat:${id}:${next}`))) === 1;
 
 const isBeats = (data: unknown, id: string): boolean => {
-  const meta = (data as Record<string, { service?: unknown; schedule?: unknown } | undefined> | undefined)?.[META_KEY];
-  return meta?.service === 'beat' && meta.schedule === id;
+  const meta = metaOf(data);
+  return meta.service === 'beat' && meta.schedule === id;
 };
 
-/** Read-only: what it would take to make Redis match the entries. */
+/** The entries an operator paused (task-hub schedules pause, the API, the board), per entry id. */
+export const pausedEntries = async (target: Pick<ReconcileTarget, 'redis' | 'hubPrefix'>, entries: readonly PlannedEntry[]): Promise<Set<string>> => {
+  const paused = new Set<string>();
+  for (const queue of new Set(entries.map((e) => e.queue))) {
+    for (const id of await target.redis.smembers(pausedKey(target.hubPrefix, queue))) paused.add(id);
+  }
+  return paused;
+};
+
+/** Read-only: what it would take to make Redis match the entries. A paused entry's scheduler is kept away. */
 export const planChanges = async (target: ReconcileTarget, entries: readonly PlannedEntry[]): Promise<Change[]> => {
   const changes: Change[] = [];
   const queueNames = new Set([...target.queueNames, ...entries.map((e) => e.queue)]);
   for (const name of queueNames) {
     const queue = target.queue(name);
     const owned = new Set(await target.redis.smembers(ownedKey(target.hubPrefix, name)));
+    const paused = new Set(await target.redis.smembers(pausedKey(target.hubPrefix, name)));
     const wanted = entries.filter((e) => e.queue === name);
     for (const entry of wanted) {
       const base = { id: entry.id, queue: name, entry };
       const actual = await queue.getJobScheduler(entry.id);
       // Beat's templates name it too: a lost owned set does not turn its own schedulers into conflicts.
       if (actual && isBeats(actual.template?.data, entry.id)) owned.add(entry.id);
+      if (paused.has(entry.id)) {
+        if (actual && owned.has(entry.id)) changes.push({ ...base, action: 'pause', details: ['paused by an operator: its scheduler stays away until resumed'] });
+        continue;
+      }
       if (!actual) {
         changes.push({ ...base, action: owned.has(entry.id) ? 'restore' : 'create', details: owned.has(entry.id) ? ['scheduler was deleted outside beat'] : [] });
       } else if (!owned.has(entry.id)) {
@@ -79,11 +96,18 @@ export const applyChanges = async (target: ReconcileTarget, changes: readonly Ch
     if (change.action === 'remove') {
       await queue.removeJobScheduler(change.id);
       await target.redis.srem(key, change.id);
+      // Gone from the schedule: its pause goes too, should an entry of that id come back.
+      await target.redis.srem(pausedKey(target.hubPrefix, change.queue), change.id);
+    } else if (change.action === 'pause') {
+      // Still owned: resuming restores it, and it is no conflict.
+      await queue.removeJobScheduler(change.id);
     } else if (change.entry && change.action !== 'conflict') {
       const { id, repeat, task, data, opts } = change.entry;
+      // Tracing on: the runs this scheduler fires link to a span recorded for this change.
+      const traced = withScheduleTrace(data, scheduleEntrySpan({ id, task, queue: change.queue, cron: repeat.pattern, everyMs: repeat.every }, change.action));
       // Owned first: a crash between the two leaves an owned id without scheduler, which the next round restores.
       await target.redis.sadd(key, id);
-      await queue.upsertJobScheduler(id, repeat, { name: task, data, opts });
+      await queue.upsertJobScheduler(id, repeat, { name: task, data: traced, opts });
     }
   }
 };

@@ -1,23 +1,23 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { queues as queueSpecs } from '../../queues.config.ts';
-import { schedule as defaultSchedule } from '../../schedule.ts';
 import type { Env } from '../config/env.ts';
 import { ConfigError } from '../core/errors.ts';
 import { queuePrefix } from '../core/keys.ts';
 import type { Logger } from '../core/logger.ts';
-import { redactUrl } from '../core/redact.ts';
-import { createRedis } from '../core/redis.ts';
-import { withLock } from './lock.ts';
+import { withLock } from '../core/redis-lock.ts';
+import { createRedis, describeTarget, whenReady, type RedisClient } from '../core/redis.ts';
+import { redisTargetOf } from '../config/redis-target.ts';
+import { checkHubEvents } from '../producer/publish.ts';
+import { firstRuns } from './first-run.ts';
+import { loadSchedule } from './load-schedule.ts';
 import { startLoop } from './loop.ts';
 import { nextRunsTable } from './next-runs-table.ts';
 import { planEntries, type PlannedEntry } from './plan-entries.ts';
-import { applyChanges, planChanges, type Change, type ReconcileTarget } from './reconcile.ts';
+import { beatLockKey } from '../core/schedule-state.ts';
+import { applyChanges, pausedEntries, planChanges, type Change, type ReconcileTarget } from './reconcile.ts';
 
 export interface BeatOptions {
-  /** Entries to reconcile; BEAT_SCHEDULE's or schedule.ts's by default. Checked at start either way. */
+  /** Entries to reconcile (messages call them "schedule"); BEAT_SCHEDULE's or schedule.ts's by default. Checked at start either way. */
   schedule?: readonly unknown[];
   /** Reconcile once (waiting for the lock if a replica holds it), then return. */
   once?: boolean;
@@ -35,30 +35,23 @@ export interface BeatHandle {
   reconcile(): Promise<{ locked: boolean; changes: Change[] }>;
 }
 
-const waitReady = (redis: Redis, url: string, ms: number) =>
-  redis.status === 'ready'
-    ? Promise.resolve()
-    : new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ConfigError(`beat: Redis at ${redactUrl(url)} did not answer within ${ms} ms (check REDIS_URL)`)), ms);
-        redis.once('ready', () => (clearTimeout(timer), resolve()));
-      });
-
-const loadSchedule = async (path: string | undefined): Promise<readonly unknown[]> => {
-  if (!path) return defaultSchedule;
-  const mod = (await import(pathToFileURL(resolve(path)).href)) as { schedule?: unknown; default?: unknown };
-  const entries = mod.schedule ?? mod.default;
-  if (!Array.isArray(entries)) throw new ConfigError(`BEAT_SCHEDULE=${path}: the module must export \`schedule = defineSchedule([...])\``);
-  return entries;
-};
+const waitReady = (redis: RedisClient, where: string, ms: number) =>
+  whenReady(redis, ms).catch(() => {
+    throw new ConfigError(`beat: Redis at ${where} did not answer within ${ms} ms (check REDIS_URL${where.startsWith('cluster') ? ' and REDIS_CLUSTER_NODES' : ''})`);
+  });
 
 const describe = (c: Change) => `${c.action.padEnd(8)} ${c.id} (queue ${c.queue})${c.details.length ? `: ${c.details.join('; ')}` : ''}`;
 
 /** The beat role: keeps schedule.ts in Redis as BullMQ job schedulers. Used by `npm run beat` and `npm start`. */
 export const runBeat = async (env: Env, log: Logger, opts: BeatOptions = {}): Promise<BeatHandle> => {
-  const entries: PlannedEntry[] = planEntries(opts.schedule ?? (await loadSchedule(env.BEAT_SCHEDULE)));
+  checkHubEvents(); // every role refuses to start on a broken events.ts, beat too
+  const { entries: written, source } = opts.schedule ? { entries: opts.schedule, source: 'schedule' } : await loadSchedule(env.BEAT_SCHEDULE);
+  const entries: PlannedEntry[] = planEntries(written, source);
   const print = opts.print ?? ((text: string) => void process.stdout.write(text));
   const reconcileMs = opts.reconcileMs ?? env.BEAT_RECONCILE_MS;
-  const redis = createRedis(env.REDIS_URL, 'producer', { onError: (m) => log.error(m) });
+  const redisTarget = redisTargetOf(env);
+  const where = describeTarget(redisTarget);
+  const redis = createRedis(redisTarget, 'producer', { onError: (m) => log.error(m) });
   const queues = new Map<string, Queue>();
   const target: ReconcileTarget = {
     redis,
@@ -79,15 +72,15 @@ export const runBeat = async (env: Env, log: Logger, opts: BeatOptions = {}): Pr
     await Promise.all([...queues.values()].map((q) => q.close()));
     redis.disconnect();
   };
-  const lockKey = `${queuePrefix(env.HUB_PREFIX, 'beat')}:lock`;
+  const lockKey = beatLockKey(env.HUB_PREFIX);
 
   const reconcile = async () => {
-    const outcome = await withLock(redis, lockKey, env.BEAT_LOCK_MS, async () => {
+    const outcome = await withLock(redis, lockKey, { ttlMs: env.BEAT_LOCK_MS }, async () => {
       const changes = await planChanges(target, entries);
       await applyChanges(target, changes);
       return changes;
     });
-    if (!outcome.locked) {
+    if (!outcome.acquired) {
       log.debug('another beat replica is reconciling; skipped this round');
       return { locked: false, changes: [] };
     }
@@ -99,22 +92,19 @@ export const runBeat = async (env: Env, log: Logger, opts: BeatOptions = {}): Pr
     return { locked: true, changes: outcome.result };
   };
 
-  const printTable = async () => {
-    const next = new Map<string, number>();
-    for (const e of entries) {
-      const s = await target.queue(e.queue).getJobScheduler(e.id);
-      if (s?.next) next.set(e.id, s.next);
-    }
-    print(nextRunsTable(entries, Date.now(), next));
+  /** `pending`: the changes a dry run would make, so the table shows the runs they would give. */
+  const printTable = async (pending?: readonly Change[]) => {
+    const now = Date.now();
+    print(nextRunsTable(entries, now, await firstRuns(target, entries, now, pending), 3, await pausedEntries(target, entries)));
   };
 
-  log.info({ redis: redactUrl(env.REDIS_URL), prefix: env.HUB_PREFIX, entries: entries.length, reconcileMs, once: !!opts.once, dryRun: !!opts.dryRun }, 'beat starting');
+  log.info({ redis: where, prefix: env.HUB_PREFIX, schedule: source, entries: entries.length, reconcileMs, once: !!opts.once, dryRun: !!opts.dryRun }, 'beat starting');
   try {
-    await waitReady(redis, env.REDIS_URL, 10_000);
+    await waitReady(redis, where, 10_000);
     if (opts.dryRun) {
       const changes = await planChanges(target, entries);
-      print(changes.length ? `dry run: would apply ${changes.length} change(s):\n${changes.map((c) => `  ${describe(c)}\n`).join('')}` : 'dry run: Redis already matches schedule.ts\n');
-      await printTable();
+      print(changes.length ? `dry run: would apply ${changes.length} change(s):\n${changes.map((c) => `  ${describe(c)}\n`).join('')}` : `dry run: Redis already matches ${source}\n`);
+      await printTable(changes);
     } else if (opts.once) {
       let round = await reconcile();
       const deadline = Date.now() + env.BEAT_LOCK_MS + 1_000;
@@ -124,7 +114,7 @@ export const runBeat = async (env: Env, log: Logger, opts: BeatOptions = {}): Pr
       }
       if (!round.locked) throw new ConfigError(`beat --once: the reconcile lock stayed taken for ${env.BEAT_LOCK_MS} ms`);
       const conflicts = round.changes.filter((c) => c.action === 'conflict');
-      if (conflicts.length) throw new ConfigError(`beat --once: ${conflicts.length} entr${conflicts.length === 1 ? 'y' : 'ies'} not applied:\n${conflicts.map((c) => `  ${describe(c)}`).join('\n')}`);
+      if (conflicts.length) throw new ConfigError(`beat --once: ${conflicts.length} entr${conflicts.length === 1 ? 'y' : 'ies'} of ${source} not applied:\n${conflicts.map((c) => `  ${describe(c)}`).join('\n')}`);
       await printTable();
     }
   } catch (err) {

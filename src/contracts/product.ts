@@ -7,6 +7,7 @@ export const product = domain('product', {
   processImages: task({
     description: 'Compute the thumbnail/medium/large variants of a product\'s images and report them back.',
     schema: z.strictObject({ productId: z.uuid(), imageIds: z.array(z.uuid()).min(1).max(50).optional() }),
+    keys: ['productId'],
     queue: 'product-images',
     retry: { attempts: 3, backoff: { type: 'exponential', delay: 5_000, jitter: 0.25 } },
     timeoutMs: 120_000,
@@ -17,7 +18,8 @@ export const product = domain('product', {
     timeoutMs: 300_000,
   }),
   syncPrices: task({
-    description: 'Sync prices for products x regions. A product is done when all its regions synced; a retry runs only what is not done.',
+    description:
+      'Fetch the list price of each product x region from the pricing API (40 calls a minute for the whole fleet) and store it in the product service. A product is done when all its regions synced; a retry runs only what is not done.',
     schema: z.strictObject({
       productIds: z.array(z.uuid()).min(1).max(500),
       regions: z.array(z.enum(REGIONS)).min(1).max(REGIONS.length),

@@ -31,13 +31,17 @@ export const jobOptionsFor = (contract: AnyContract): TaskJobOptions => {
   return opts;
 };
 
-/** How many attempts a job gets: BullMQ runs a job without `attempts` once. */
-export const maxAttemptsOf = (opts: JobsOptions): number => opts.attempts ?? 1;
+/**
+ * How many attempts a job gets. A job stored without `attempts` (BullMQ stores 0: a plain BullMQ
+ * client's) gets its task's, as the worker applies them (hub-worker.ts); without a task, BullMQ's one.
+ */
+export const maxAttemptsOf = (opts: JobsOptions, contract?: AnyContract): number =>
+  opts.attempts || (contract ? jobOptionsFor(contract).attempts : 1);
 
 /**
  * A task's options with a job id, as a new object. Spelled out because `{ ...opts, jobId }`
- * takes V8's slow path on Node 20 (a spread followed by another property: about 0.6 µs per
- * enqueue against 10 ns). test/job-options.test.ts checks it matches the spread.
+ * takes V8's slow path on Node 20 (a spread followed by another property; README, Performance).
+ * job-options.test.ts checks it matches the spread.
  */
 export const withJobId = (opts: TaskJobOptions, jobId: string): JobsOptions => ({
   attempts: opts.attempts,

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Env } from '../config/env.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { AuthGuard, Attempt } from './auth-throttle.ts';
+import { sendError } from './send-error.ts';
 
 export type Role = 'admin' | 'viewer';
 
@@ -32,7 +34,20 @@ export const accountsFrom = (env: Env, warn: (message: string) => void = () => {
     if (user === env.DASHBOARD_USER) throw new ConfigError('DASHBOARD_READONLY_USER must differ from DASHBOARD_USER');
     accounts.push({ user, password, role: 'viewer' });
   }
+  if (production) refuseTrivialPasswords(accounts);
   return accounts;
+};
+
+const MIN_PASSWORD = 12;
+
+/** What a guesser tries first. The message names the variable, never the value. */
+const refuseTrivialPasswords = (accounts: readonly Account[]) => {
+  for (const { user, password, role } of accounts) {
+    const variable = role === 'admin' ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_READONLY_PASSWORD';
+    const weakness =
+      password.length < MIN_PASSWORD ? `is under ${MIN_PASSWORD} characters` : password.toLowerCase() === user.toLowerCase() ? 'is the user name' : undefined;
+    if (weakness) throw new ConfigError(`${variable} ${weakness}: NODE_ENV=production needs ${MIN_PASSWORD}+ characters (try: openssl rand -base64 18)`);
+  }
 };
 
 /** Hashing first gives equal lengths, so timingSafeEqual never leaks a length mismatch. */
@@ -62,17 +77,36 @@ export const roleOf = (accounts: readonly Account[], header: string | undefined)
 declare module 'express-serve-static-core' {
   interface Request {
     role?: Role;
+    /** The dashboard account logged in (basic auth): the audit log's `board:<account>`. */
+    account?: string;
   }
 }
 
-/** HTTP basic auth for everything a person opens: the board, /readyz, /metrics. */
-export const basicAuth = (accounts: readonly Account[]) => (req: Request, res: Response, next: NextFunction) => {
-  const role = roleOf(accounts, req.headers.authorization);
+/** The configured account a login names, compared in constant time like the passwords. */
+const accountNamed = (accounts: readonly Account[], user: string): string | undefined => {
+  let named: string | undefined;
+  for (const a of accounts) if (safeEqual(user, a.user)) named ??= a.user;
+  return named;
+};
+
+/**
+ * HTTP basic auth for everything a person opens: the board, /readyz, /metrics. Wrong logins are
+ * counted and logged, and an address that keeps failing gets 429 (see auth-throttle.ts).
+ */
+export const basicAuth = (accounts: readonly Account[], guard: AuthGuard) => (req: Request, res: Response, next: NextFunction) => {
+  const given = parseBasic(req.headers.authorization);
+  const attempt: Attempt = { scheme: 'basic', ...(given ? { account: accountNamed(accounts, given.user) } : {}) };
+  if (given && !guard.admits(req, res, attempt)) return;
+  const role = given ? roleOf(accounts, req.headers.authorization) : undefined;
   if (!role) {
-    res.set('WWW-Authenticate', 'Basic realm="task-hub", charset="UTF-8"').status(401).json({ error: { code: 'unauthorized', message: 'log in with the dashboard account' } });
+    // No credentials at all is how a browser asks for the login prompt: not a failure.
+    if (given) guard.failed(req, attempt);
+    res.set('WWW-Authenticate', 'Basic realm="task-hub", charset="UTF-8"');
+    sendError(res, 401, 'unauthorized', 'log in with the dashboard account');
     return;
   }
   req.role = role;
+  req.account = given!.user;
   next();
 };
 
@@ -95,7 +129,7 @@ export const sameOriginWrites = (req: Request, res: Response, next: NextFunction
   // Host only: behind a TLS-terminating proxy the scheme the app sees differs from the browser's.
   const crossSite = (site && site !== 'same-origin' && site !== 'none') || (origin && hostOf(origin) !== req.headers.host);
   if (crossSite) {
-    res.status(403).json({ error: { code: 'cross_site', message: 'board writes must come from the board itself' } });
+    sendError(res, 403, 'cross_site', 'board writes must come from the board itself');
     return;
   }
   next();

@@ -1,12 +1,42 @@
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { QueueAdapterOptions, QueueJobOptions } from '@bull-board/api/typings/app';
 import { Job, type Queue } from 'bullmq';
+import { z } from 'zod';
 import { catalog, type TaskName } from '../contracts/index.ts';
 import { queueSpecOf } from '../core/job-options.ts';
-import { payloadOf } from '../core/job-meta.ts';
+import { metaOf, payloadOf } from '../core/job-meta.ts';
 import { redactFields } from '../core/redact.ts';
+import { problemsOf } from '../core/validate.ts';
 import type { Producer } from '../producer/index.ts';
 import { boardJobDataSchema, contractsOnQueue } from './task-schemas.ts';
+
+/** BullMQ's own limit. */
+const MAX_PRIORITY = 2 ** 21 - 1;
+/** Longer is a typo, and BullMQ's delayed-set scores lose precision not far beyond. */
+export const MAX_DELAY_MS = 365 * 86_400_000;
+
+/**
+ * What the board may set on a job it adds; other options are the contract's (retries) or the
+ * hub's (job id, retention) and are ignored, as the README says.
+ */
+const BoardJobOptions = z.looseObject({
+  delay: z.number().int().min(0).max(MAX_DELAY_MS, 'at most a year').optional(),
+  priority: z.number().int().min(0).max(MAX_PRIORITY).optional(),
+});
+
+/** An error Bull Board answers with its statusCode. */
+class BoardInputError extends Error {
+  readonly statusCode = 400;
+}
+
+const parseOptions = (options: unknown) => {
+  const parsed = BoardJobOptions.safeParse(options ?? {});
+  const problem = parsed.success ? undefined : problemsOf(parsed.error).fields.map((f) => `options.${f.path}: ${f.message}`).join('; ');
+  return { options: parsed.data, problem };
+};
+
+/** Why the options of a board add are refused, or undefined. */
+export const optionsProblem = (options: unknown): string | undefined => parseOptions(options).problem;
 
 /** Top-level fields any task of the queue marks sensitive: the board's formatter sees data, not the task. */
 const sensitiveOn = (queue: string): string[] => [...new Set(contractsOnQueue(queue).flatMap((c) => c.sensitive))];
@@ -34,14 +64,24 @@ export class HubQueueAdapter extends BullMQAdapter {
     if (this.sensitive.length) this.setFormatter('data', (data) => redactFields(data, this.sensitive));
   }
 
-  override async addJob(name: string, data: unknown, options: QueueJobOptions & { priority?: number } = {}): Promise<Job> {
+  override async addJob(name: string, data: unknown, options: QueueJobOptions = {}): Promise<Job> {
+    // The board's hook refuses bad options first; this holds for any other caller.
+    const parsed = parseOptions(options);
+    if (!parsed.options) throw new BoardInputError(parsed.problem);
+    const { delay, priority } = parsed.options;
     const { id } = await this.producer.enqueue(name as TaskName, payloadOf(data) as never, {
-      ...(options.delay ? { delayMs: options.delay } : {}),
-      ...(options.priority ? { priority: options.priority } : {}),
+      ...(delay ? { delayMs: delay } : {}),
+      ...(priority ? { priority } : {}),
     });
     const job = await Job.fromId(this.hubQueue, id);
     if (!job) throw new Error(`job ${id} vanished right after it was added`);
     return job;
+  }
+
+  /** Whether beat created the scheduler from schedule.ts (its template carries beat's metadata). */
+  async isBeatScheduler(id: string): Promise<boolean> {
+    const meta = metaOf((await this.hubQueue.getJobScheduler(id))?.template?.data);
+    return meta.service === 'beat' && meta.schedule === id;
   }
 
   override async getJobSchedulers() {

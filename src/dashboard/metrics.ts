@@ -1,12 +1,19 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import { catalog, type AnyContract } from '../contracts/index.ts';
-import { DURATION_BUCKETS, UNKNOWN_TASK, emptyStats, parseTaskMetrics, taskMetricsKey, type TaskStats } from '../core/task-metrics.ts';
+import type { RedisClient } from '../core/redis.ts';
+import { DURATION_BUCKETS, parseTaskMetrics, seriesToReport, taskMetricsKey, WAIT_BUCKETS, type TaskStats } from '../core/task-metrics.ts';
+import type { FlowConfig } from '../core/flow/limits.ts';
+import { registerFlowMetrics } from './flow-metrics.ts';
 import { workersPerQueue } from './health.ts';
+import { registerOperatorMetrics } from './operator-metrics.ts';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
-const contracts = catalog as Record<string, AnyContract>;
+
+/**
+ * prom-client's gauges named like counters, which `promtool check metrics` flags. Each is the sum
+ * of a gauge it also exports (`nodejs_active_handles{type}` etc.): `sum(nodejs_active_handles)`.
+ */
+const COUNTER_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 type Sample = { metricName?: string; labels: Record<string, string | number>; value: number };
 
@@ -15,7 +22,7 @@ type Sample = { metricName?: string; labels: Record<string, string | number>; va
  * only needs name/help/type and an async get(). Its own Counter/Histogram could not take values
  * aggregated elsewhere.
  */
-const external = (name: string, help: string, type: 'counter' | 'histogram', samples: () => Promise<Sample[]>): Metric =>
+export const external = (name: string, help: string, type: 'counter' | 'histogram' | 'gauge', samples: () => Promise<Sample[]>): Metric =>
   ({
     name,
     help,
@@ -25,17 +32,32 @@ const external = (name: string, help: string, type: 'counter' | 'histogram', sam
     reset: () => {},
   }) as unknown as Metric;
 
+/** A histogram's samples from non-cumulative bucket counts. */
+const histogram = (name: string, bounds: readonly number[], counts: readonly number[], sum: number, labels: Record<string, string>): Sample[] => {
+  let cumulative = 0;
+  const buckets = counts.map((n, i) => {
+    cumulative += n;
+    return { metricName: `${name}_bucket`, labels: { le: i < bounds.length ? bounds[i]! : '+Inf', ...labels }, value: cumulative };
+  });
+  return [...buckets, { metricName: `${name}_sum`, labels, value: sum }, { metricName: `${name}_count`, labels, value: cumulative }];
+};
+
 export interface MetricsDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queues: readonly Queue[];
   /** Node process metrics of the dashboard itself (off in tests that build many apps). */
   processMetrics?: boolean;
+  /** Limits and pools in force: their families (flow-metrics.ts). */
+  flow?: FlowConfig;
 }
 
-export const createMetricsRegistry = ({ redis, prefix, queues, processMetrics = true }: MetricsDeps): Registry => {
+export const createMetricsRegistry = ({ redis, prefix, queues, processMetrics = true, flow }: MetricsDeps): Registry => {
   const registry = new Registry();
-  if (processMetrics) collectDefaultMetrics({ register: registry });
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of COUNTER_NAMED_GAUGES) registry.removeSingleMetric(name);
+  }
 
   new Gauge({
     name: 'taskhub_queue_jobs',
@@ -61,18 +83,13 @@ export const createMetricsRegistry = ({ redis, prefix, queues, processMetrics = 
     },
   });
 
-  // One HGETALL per scrape feeds the three families below.
+  // One HGETALL per scrape feeds the four families below.
   let pending: Promise<Map<string, TaskStats>> | undefined;
   const snapshot = () => {
     pending ??= redis.hgetall(taskMetricsKey(prefix)).then(parseTaskMetrics).finally(() => setImmediate(() => (pending = undefined)));
     return pending;
   };
-  /** Every catalog task appears from the first scrape (zeros), so rates work before a task's first run. */
-  const perTask = async (): Promise<[string, string, TaskStats][]> => {
-    const stats = await snapshot();
-    const names = [...Object.keys(contracts), ...(stats.has(UNKNOWN_TASK) ? [UNKNOWN_TASK] : [])];
-    return names.map((t) => [t, contracts[t]?.queue ?? 'unknown', stats.get(t) ?? emptyStats()]);
-  };
+  const perTask = async (): Promise<[string, string, TaskStats][]> => seriesToReport(await snapshot()).map((r) => [r.task, r.queue, r.stats]);
 
   registry.registerMetric(
     external('taskhub_task_completed_total', 'Task attempts that completed, over every worker replica.', 'counter', async () =>
@@ -80,25 +97,24 @@ export const createMetricsRegistry = ({ redis, prefix, queues, processMetrics = 
     ),
   );
   registry.registerMetric(
-    external('taskhub_task_failed_total', 'Task attempts that failed (retried or final), over every worker replica.', 'counter', async () =>
-      (await perTask()).map(([task, queue, s]) => ({ labels: { task, queue }, value: s.failed })),
+    external('taskhub_task_failed_total', 'Task attempts that failed (retried or final), by class (permanent, retryable, timeout, cancelled; expired counts a job that expired, once), over every worker replica.', 'counter', async () =>
+      (await perTask()).flatMap(([task, queue, s]) => Object.entries(s.failed).map(([failure, value]) => ({ labels: { task, queue, class: failure }, value }))),
     ),
   );
   registry.registerMetric(
     external('taskhub_task_duration_seconds', 'Duration of task attempts, over every worker replica.', 'histogram', async () =>
-      (await perTask()).flatMap(([task, queue, s]) => {
-        let cumulative = 0;
-        const buckets = s.buckets.map((n, i) => {
-          cumulative += n;
-          return { metricName: 'taskhub_task_duration_seconds_bucket', labels: { le: i < DURATION_BUCKETS.length ? DURATION_BUCKETS[i]! : '+Inf', task, queue }, value: cumulative };
-        });
-        return [
-          ...buckets,
-          { metricName: 'taskhub_task_duration_seconds_sum', labels: { task, queue }, value: s.sumSeconds },
-          { metricName: 'taskhub_task_duration_seconds_count', labels: { task, queue }, value: cumulative },
-        ];
-      }),
+      (await perTask()).flatMap(([task, queue, s]) => histogram('taskhub_task_duration_seconds', DURATION_BUCKETS, s.buckets, s.sumSeconds, { task, queue })),
     ),
   );
+  registry.registerMetric(
+    external(
+      'taskhub_task_queue_wait_seconds',
+      'Time jobs waited in their queue before their first attempt started (from enqueue, or the end of their delay), over every worker replica.',
+      'histogram',
+      async () => (await perTask()).flatMap(([task, queue, s]) => histogram('taskhub_task_queue_wait_seconds', WAIT_BUCKETS, s.waitBuckets, s.waitSumSeconds, { task, queue })),
+    ),
+  );
+  registerOperatorMetrics(registry, { redis, prefix, queues });
+  if (flow) registerFlowMetrics(registry, external, redis, prefix, flow);
   return registry;
 };

@@ -6,11 +6,12 @@ describe('job ids', () => {
     const id = newJobId('product-images');
     expect(id).toMatch(/^product-images\.[0-9a-f-]{36}$/);
     expect(queueOfJobId(id)).toBe('product-images');
-    expect(idempotentJobId('order', 'order.x', 'a:b:c')).not.toContain(':');
+    expect(idempotentJobId('order', 'order.x', 'a:b:c', 'api:checkout')).not.toContain(':');
   });
-  it('the same key for the same task gives the same id; another task gets another', () => {
-    expect(idempotentJobId('order', 'order.a', 'k')).toBe(idempotentJobId('order', 'order.a', 'k'));
-    expect(idempotentJobId('order', 'order.a', 'k')).not.toBe(idempotentJobId('order', 'order.b', 'k'));
+  it('the same key for the same task and enqueuer gives the same id; another task or enqueuer gets another', () => {
+    expect(idempotentJobId('order', 'order.a', 'k', 's')).toBe(idempotentJobId('order', 'order.a', 'k', 's'));
+    expect(idempotentJobId('order', 'order.a', 'k', 's')).not.toBe(idempotentJobId('order', 'order.b', 'k', 's'));
+    expect(idempotentJobId('order', 'order.a', 'k', 's')).not.toBe(idempotentJobId('order', 'order.a', 'k', 't'));
   });
   it('plain numeric ids name no queue', () => {
     expect(queueOfJobId('42')).toBeUndefined();

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { Job, QueueEvents, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.ts';
 import { JobFailedError, JobNotFoundError, WaitTimeoutError } from '../core/errors.ts';
 
 type Outcome = { ok: true; result: unknown } | { ok: false; reason: string };
@@ -13,11 +13,11 @@ type Outcome = { ok: true; result: unknown } | { ok: false; reason: string };
  */
 export class ResultWaiter {
   private readonly readers = new Map<string, Promise<QueueEvents>>();
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisClient[] = [];
 
   constructor(
-    private readonly client: Redis,
-    private readonly blockingConnection: () => Redis,
+    private readonly client: RedisClient,
+    private readonly blockingConnection: () => RedisClient,
     private readonly onError: (err: Error) => void,
   ) {}
 

@@ -1,36 +1,49 @@
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import { TaskTimeoutError, UnknownTaskError } from '../core/errors.ts';
-import { Deadlines, type Expiring } from '../core/deadlines.ts';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { JobCancelledError, UnknownTaskError } from '../core/errors.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
+import { backPressureOf } from '../core/flow/back-pressure.ts';
 import { maxAttemptsOf } from '../core/job-options.ts';
-import { idempotencyKeyOf, metaOf, payloadOf, requestIdOf, type JobMeta } from '../core/job-meta.ts';
-import type { Logger } from '../core/logger.ts';
-import { noOverlapScheduleOf, runningKey, withoutOverlap } from '../core/no-overlap.ts';
+import { metaOf, noOverlapScheduleOf, payloadOf } from '../core/job-meta.ts';
+import { runningKey, withoutOverlap } from '../core/no-overlap.ts';
+import { redactError, redactJson, redactText, sensitiveValues } from '../core/redact.ts';
+import { startAttemptTrace } from '../core/tracing/attempt-trace.ts';
+import { sdkTracer } from '../core/tracing/tracer.ts';
+import type { FailureClass } from '../core/task-metrics.ts';
+import type { RedisClient } from '../core/redis.ts';
 import { parsePayload } from '../core/validate.ts';
-import { classifyHttpError } from '../http/classify.ts';
-import { clientsForJob } from '../http/job-clients.ts';
-import type { ServiceClients } from '../http/services.ts';
-import type { Producer } from '../producer/index.ts';
-import type { TaskContext, TaskHandler } from '../../tasks/context.ts';
+import { classifyHttpError } from '../service-clients/classify.ts';
+import { Attempt, attemptOf, type AttemptDeps } from './attempt.ts';
+import { attemptLogger } from './attempt-log.ts';
+import { Deadlines } from './deadlines.ts';
+import { outcomeOf } from './outcome.ts';
+import { recordScheduleRun } from './schedule-runs.ts';
+import type { KeyedRunner } from './keyed.ts';
 import type { Registry } from './registry.ts';
-import type { Redis } from 'ioredis';
+import { createWorkflowSteps } from './workflow-step.ts';
 
 export interface JobOutcome {
   task: string;
   queue: string;
   ok: boolean;
   durationMs: number;
+  /** Why a failed attempt failed (permanent, retryable, timeout...). */
+  failure?: FailureClass;
+  /** First attempts: how long the job waited in its queue (enqueue, or the end of its delay, to start). */
+  waitMs?: number;
+  /** A run of a schedule entry: when this attempt started, and whether a failure was its last. */
+  schedule?: { id: string; startedAt: number; final: boolean };
+  /** The job failed as expired (nothing ran, or its retry would start too late): counted apart from attempts. */
+  expired?: boolean;
 }
 
-export interface DispatchDeps {
+export interface DispatchDeps extends AttemptDeps {
   registry: Registry;
-  http: ServiceClients;
-  producer: Producer;
-  log: Logger;
   /** Called once per finished attempt (metrics); must not throw or block. */
   onOutcome?: (outcome: JobOutcome) => void;
-  /** Where the no-overlap guard of `noOverlap` schedule entries keeps its locks. */
-  overlap?: { redis: Redis; prefix: string };
+  /** Where scheduled jobs' state lives: the no-overlap locks of `noOverlap` entries, each entry's last run. */
+  overlap?: { redis: RedisClient; prefix: string };
+  /** Per-key slots of tasks with a concurrencyKey. */
+  keyed?: KeyedRunner;
 }
 
 const lookUp = (registry: Registry, job: Job) => {
@@ -42,182 +55,108 @@ const lookUp = (registry: Registry, job: Job) => {
   return handler;
 };
 
-type Scope = TaskContext['job'];
-
-/** This attempt's number, from 1 (attemptsMade counts the attempts before it). */
-const attemptOf = (job: Job): number => job.attemptsMade + 1;
-
-const scopeOf = (job: Job, meta: JobMeta): Scope => {
-  const jobId = job.id!;
-  const scope: Scope = {
-    jobId,
-    queue: job.queueName,
-    task: job.name,
-    attempt: attemptOf(job),
-    maxAttempts: maxAttemptsOf(job.opts),
-    requestId: requestIdOf(meta, job.queueName, jobId),
-    idempotencyKey: idempotencyKeyOf(meta, job.queueName, jobId),
-  };
-  if (meta.schedule) scope.schedule = meta.schedule;
-  return scope;
-};
-
-/**
- * One attempt: the context its handler gets and its abort state (timeout or shutdown), in one
- * object. What most handlers never touch is built on first use: the AbortController (a no-op or
- * CPU-only task never pays for one), ctx.job, the job-bound HTTP clients and logger. Its timeout
- * is kept in the processor's Deadlines, not in a timer of its own.
- */
-class Attempt implements TaskContext, Expiring {
-  reason: unknown;
-  /** Aborted by shutdown: the job goes back to wait instead of spending an attempt. */
-  interrupted = false;
-  readonly expiresAt: number;
-  private controller: AbortController | undefined;
-  private fail: ((reason: unknown) => void) | undefined;
-  private scope: Scope | undefined;
-  private logger: Logger | undefined;
-
-  constructor(
-    private readonly bullJob: Job,
-    private readonly meta: JobMeta,
-    private readonly timeoutMs: number,
-    private readonly deps: Pick<DispatchDeps, 'http' | 'producer' | 'log'>,
-  ) {
-    this.expiresAt = performance.now() + timeoutMs;
-  }
-
-  /** Settles with the handler, or rejects at the first abort: a handler that ignores its signal still ends. */
-  run(handler: TaskHandler, input: unknown): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.fail = reject;
-      if (this.reason !== undefined) reject(this.reason);
-      else handler.run(input, this).then(resolve, reject);
-    });
-  }
-
-  abort(reason: unknown): void {
-    if (this.reason !== undefined) return;
-    this.reason = reason;
-    this.controller?.abort(reason);
-    this.fail?.(reason);
-  }
-
-  expire(): void {
-    this.abort(new TaskTimeoutError(this.bullJob.name, this.timeoutMs));
-  }
-
-  get job(): Scope {
-    return (this.scope ??= scopeOf(this.bullJob, this.meta));
-  }
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.reason !== undefined) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-  get http() {
-    return clientsForJob(this.deps.http, this.job);
-  }
-  get log() {
-    return (this.logger ??= this.deps.log.child(this.job));
-  }
-  get enqueue(): TaskContext['enqueue'] {
-    const { producer } = this.deps;
-    const { requestId } = this.job;
-    return (task, payload, opts) => producer.enqueue(task, payload, { requestId, ...opts });
-  }
-  get enqueueMany(): TaskContext['enqueueMany'] {
-    const { producer } = this.deps;
-    const { requestId } = this.job;
-    return (items) => producer.enqueueMany(items.map((i) => ({ task: i.task, payload: i.payload, options: { requestId, ...i.options } })));
-  }
-  get progress(): TaskContext['progress'] {
-    const job = this.bullJob;
-    return { read: () => job.progress, save: (value) => job.updateProgress(value) };
-  }
-}
-
 /**
  * BullMQ's processor for the hub's queues, plus the shutdown switch. It takes two parameters on
- * purpose: BullMQ creates an AbortController per job (about 3 µs, a fifth of the hub's cost per
- * no-op job in profiles) only for processors that declare a third, the signal. The hub keeps its
- * running attempts instead and aborts them itself when the grace period is over.
+ * purpose: BullMQ creates an AbortController per job only for processors that declare a third,
+ * the signal. The hub keeps its running attempts instead and aborts them itself when the grace
+ * period is over.
  */
 export interface HubProcessor {
   (job: Job, token?: string): Promise<unknown>;
   /** Aborts every running attempt; each goes back to wait with no attempt spent. */
   interruptAll(reason: unknown): void;
+  /** Aborts the attempt running job `id` of `queue`, if one runs here: it fails as cancelled. */
+  cancel(queue: string, id: string, reason: string): boolean;
 }
 
 /** The BullMQ processor for one queue: look up, parse, run in context, classify the error. */
 export const createProcessor = (deps: DispatchDeps): HubProcessor => {
-  const { registry, onOutcome } = deps;
+  const { registry, onOutcome, overlap, keyed } = deps;
   // The attempts running now, each until its timeout (also what interruptAll aborts).
   const running = new Deadlines<Attempt>();
-  // The attempt line carries only fields the hub sets (ids, names, counts, durations), none of
-  // them a secret key, so it skips pino's redaction, which costs a wildcard pass per field.
-  // Handlers' ctx.log keeps it.
-  const attemptLog = deps.log.child({}, { redact: [] });
-  // One child per task binds queue and task once (pino serialises bindings when the child is made).
-  const taskLogs = new Map<string, Logger>();
-  const logFor = (job: Job): Logger => {
-    let log = taskLogs.get(job.name);
-    if (!log) {
-      log = attemptLog.child({ queue: job.queueName, task: job.name });
-      // Kept only for registered tasks on their own queue: bounded, and a misrouted job's line keeps its queue.
-      if (registry.get(job.name)?.contract.queue === job.queueName) taskLogs.set(job.name, log);
-    }
-    return log;
-  };
-  // Request id and idempotency key are logged only when the enqueuer chose them: the derived ones
-  // (`hub-<queue>-<jobId>`) add nothing to the job id already on the line.
-  const line = (job: Job, meta: JobMeta, durationMs: number) => {
-    const fields: Record<string, unknown> = { jobId: job.id, attempt: attemptOf(job), maxAttempts: maxAttemptsOf(job.opts) };
-    if (meta.requestId !== undefined) fields.requestId = meta.requestId;
-    if (meta.idempotencyKey !== undefined) fields.idempotencyKey = meta.idempotencyKey;
-    if (meta.schedule !== undefined) fields.schedule = meta.schedule;
-    fields.durationMs = Math.round(durationMs);
-    return fields;
-  };
+  const log = attemptLogger(deps.log, registry);
+  // Hub processes register their SDK before they build processors: off stays off, at no cost per job.
+  const tracer = sdkTracer();
+  // Where workflow jobs record their outcome; a job outside any workflow pays one property check.
+  const workflows = overlap ? createWorkflowSteps({ redis: overlap.redis, prefix: overlap.prefix, log: deps.log }) : undefined;
 
   const processJob = async (job: Job, token?: string) => {
     const started = performance.now();
     const meta = metaOf(job.data);
+    // Undefined unless tracing is on or the job came with a trace context.
+    const trace = startAttemptTrace(job, meta, tracer);
     let attempt: Attempt | undefined;
+    // The payload's sensitive values: kept out of the result, the failure (message and stack, which
+    // BullMQ stores as failedReason and stacktrace) and the log line.
+    let secrets: readonly string[] = [];
     try {
       const handler = lookUp(registry, job);
-      const input = parsePayload(handler.contract, payloadOf(job.data));
+      const payload = payloadOf(job.data);
+      secrets = sensitiveValues(handler.contract.sensitive, payload);
+      const input = parsePayload(handler.contract, payload);
+      // Also as the handler sees them, should the schema transform them.
+      if (secrets.length) secrets = sensitiveValues(handler.contract.sensitive, payload, input);
       const { timeoutMs } = handler.contract;
-      const ctx = (attempt = new Attempt(job, meta, timeoutMs, deps));
+      const ctx = (attempt = new Attempt(job, meta, timeoutMs, deps, trace));
       running.add(ctx);
       // Only jobs of `noOverlap` schedule entries pay for the lock (two Redis calls).
-      const schedule = deps.overlap && noOverlapScheduleOf(job.data);
-      const result = schedule
-        ? await withoutOverlap(deps.overlap!.redis, runningKey(deps.overlap!.prefix, job.queueName, schedule), job.id!, timeoutMs + 5_000, () =>
-            ctx.run(handler, input),
-          )
-        : await ctx.run(handler, input);
+      const schedule = overlap && noOverlapScheduleOf(meta);
+      const overlapKey = schedule ? runningKey(overlap.prefix, job.queueName, schedule) : undefined;
+      // Only tasks with a concurrencyKey pay for a slot (a script to take it, one to give it back).
+      const result =
+        handler.contract.concurrencyKey && keyed
+          ? await keyed.run(job, token, handler.contract, input, () =>
+              overlapKey ? withoutOverlap(overlap!.redis, overlapKey, job.id!, timeoutMs + 5_000, () => ctx.run(handler, input)) : ctx.run(handler, input),
+            )
+          : overlapKey
+            ? await withoutOverlap(overlap!.redis, overlapKey, job.id!, timeoutMs + 5_000, () => ctx.run(handler, input))
+            : await ctx.run(handler, input);
+      const output = redactJson(result, secrets);
+      if (meta.workflow && workflows) await workflows.record(job, meta, { ok: true, result: output });
       const durationMs = performance.now() - started;
-      logFor(job).info(line(job, meta, durationMs), 'task succeeded');
-      onOutcome?.({ task: job.name, queue: job.queueName, ok: true, durationMs });
-      return result;
+      trace?.end('completed');
+      log.succeeded(job, meta, durationMs, trace);
+      onOutcome?.(outcomeOf(job, meta, durationMs));
+      if (meta.schedule !== undefined && overlap) {
+        await recordScheduleRun(overlap, deps.log, job, meta.schedule, schedule && (result as { skipped?: string })?.skipped === 'overlap' ? 'skipped' : 'completed');
+      }
+      return output;
     } catch (raw) {
       if (attempt?.interrupted && token) {
         // Interrupted by shutdown: back to wait, the attempt is not spent.
         await job.moveToWait(token);
-        logFor(job).warn(line(job, meta, performance.now() - started), 'task interrupted by shutdown; returned to the queue');
+        trace?.end('interrupted');
+        log.interrupted(job, meta, performance.now() - started, trace);
         throw new WaitingError();
       }
-      const err = classifyHttpError(raw) as Error;
+      if (raw instanceof DelayedError) {
+        // Its key is busy: it waits in delayed for its turn, the attempt not spent.
+        trace?.end('deferred');
+        await log.deferred(job, meta, performance.now() - started, redactText(raw.message, secrets), trace);
+        throw raw;
+      }
+      const pressure = token ? backPressureOf(raw) : undefined;
+      if (pressure) {
+        // A limit or a Retry-After asked for a wait longer than a worker should hold the job.
+        attempt?.abort(pressure);
+        await job.moveToDelayed(pressure.until, token);
+        trace?.end('deferred');
+        await log.deferred(job, meta, performance.now() - started, redactText(pressure.message, secrets), trace);
+        throw new DelayedError(pressure.message);
+      }
+      const err = redactError(classifyHttpError(raw) as Error, secrets);
       const durationMs = performance.now() - started;
       const final = err instanceof UnrecoverableError || attemptOf(job) >= maxAttemptsOf(job.opts);
-      logFor(job)[final ? 'error' : 'warn'](
-        { ...line(job, meta, durationMs), error: err.message, errorType: err.name, final },
-        final ? 'task failed' : 'task attempt failed; will retry',
-      );
-      onOutcome?.({ task: job.name, queue: job.queueName, ok: false, durationMs });
+      trace?.end(final ? 'failed' : 'retrying', err);
+      log.failed(job, meta, durationMs, err, final, trace);
+      onOutcome?.(outcomeOf(job, meta, durationMs, { error: err, final }));
+      if (meta.schedule !== undefined && overlap) await recordScheduleRun(overlap, deps.log, job, meta.schedule, final ? 'failed' : 'retrying', err);
+      if (final && meta.workflow && workflows) {
+        // Failed for good: the workflow learns it before BullMQ moves the job (a chain stops, a chord counts it).
+        await workflows.record(job, meta, { ok: false, reason: err.message }).catch((e: unknown) =>
+          deps.log.error({ jobId: job.id, workflowId: meta.workflow!.id, err: (e as Error).message }, 'workflow: could not record a failed step'),
+        );
+      }
       throw err;
     } finally {
       if (attempt) running.delete(attempt);
@@ -230,6 +169,12 @@ export const createProcessor = (deps: DispatchDeps): HubProcessor => {
         attempt.interrupted = true;
         attempt.abort(reason);
       }
+    },
+    cancel(queue: string, id: string, reason: string) {
+      // Cancels are rare: a scan of what runs now beats an index kept per job.
+      const attempt = running.items().find((a) => a.runs(queue, id));
+      attempt?.abort(new JobCancelledError(reason));
+      return attempt !== undefined;
     },
   });
 };

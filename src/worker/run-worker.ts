@@ -1,10 +1,13 @@
 import type { Env } from '../config/env.ts';
 import type { Logger } from '../core/logger.ts';
-import { redactUrl } from '../core/redact.ts';
-import { createServiceClients } from '../http/services.ts';
+import { createRedis, describeTarget } from '../core/redis.ts';
+import { redisTargetOf } from '../config/redis-target.ts';
+import { checkHubEvents } from '../producer/publish.ts';
+import { createServiceClients, serviceUrlsFrom } from '../service-clients/services.ts';
 import { handlers } from '../../tasks/index.ts';
 import type { JobOutcome } from './dispatch.ts';
 import { startMetricsRecorder } from './metrics-recorder.ts';
+import { checkFlow, startFlow } from './flow-setup.ts';
 import { buildRegistry } from './registry.ts';
 import { startWorkers, type WorkerHubOptions } from './start-workers.ts';
 
@@ -21,32 +24,48 @@ export const runWorker = async (
   log: Logger,
   { registry = buildRegistry(handlers), onOutcome: alsoOnOutcome, ...overrides }: WorkerOverrides = {},
 ): Promise<RoleHandle> => {
-  log.info({ redis: redactUrl(env.REDIS_URL), prefix: env.HUB_PREFIX, tasks: registry.size }, 'worker starting');
+  checkHubEvents(); // a broken events.ts stops every role at start, before any connection
+  const redis = redisTargetOf(env);
+  log.info({ redis: describeTarget(redis), prefix: env.HUB_PREFIX, tasks: registry.size }, 'worker starting');
+  // Limits, pools and keyed contracts: a mistake stops the start before anything connects.
+  const flowConfig = checkFlow(env, registry);
   // Fleet-wide task metrics for the dashboard's /metrics: batched, one pipeline every few seconds.
-  const metrics = startMetricsRecorder({ redisUrl: env.REDIS_URL, prefix: env.HUB_PREFIX, log });
+  const metrics = startMetricsRecorder({ redisUrl: redis, prefix: env.HUB_PREFIX, log });
+  const flowRedis = createRedis(redis, 'worker', { onError: (m) => log.error(m) });
   const onOutcome = (o: JobOutcome) => {
     metrics.record(o);
     alsoOnOutcome?.(o);
   };
-  const hub = await startWorkers({
-    redisUrl: env.REDIS_URL,
-    prefix: env.HUB_PREFIX,
-    queues: env.HUB_QUEUES,
-    registry,
-    http: createServiceClients(env),
-    log,
-    production: env.NODE_ENV === 'production',
-    ...overrides,
-    onOutcome,
-  }).catch(async (err: unknown) => {
+  const started = (async () => {
+    const flow = await startFlow(flowConfig, env, flowRedis, log);
+    const hub = await startWorkers({
+      redisUrl: redis,
+      prefix: env.HUB_PREFIX,
+      queues: env.HUB_QUEUES,
+      registry,
+      http: createServiceClients(serviceUrlsFrom(env), env.HTTP_TIMEOUT_MS, flow),
+      log,
+      production: env.NODE_ENV === 'production',
+      flow,
+      ...overrides,
+      onOutcome,
+    }).catch(async (err: unknown) => {
+      await flow.stop();
+      throw err;
+    });
+    return { hub, flow };
+  })();
+  const { hub, flow } = await started.catch(async (err: unknown) => {
     await metrics.stop();
+    flowRedis.disconnect();
     throw err;
   });
   return {
     async stop() {
       log.info({ graceMs: env.WORKER_GRACE_MS }, 'worker stopping: no new jobs, waiting for running ones');
       await hub.close(env.WORKER_GRACE_MS);
-      await metrics.stop();
+      await Promise.all([metrics.stop(), flow.stop()]);
+      flowRedis.disconnect();
       log.info('worker stopped');
     },
   };

@@ -7,41 +7,13 @@ import { createLogger, type Logger } from '../../src/core/logger.ts';
 import { buildRegistry } from '../../src/worker/registry.ts';
 import { handle } from '../../tasks/context.ts';
 import { handlers } from '../../tasks/index.ts';
+import { Lines } from '../helpers/lines.ts';
 import { testRedisUrl } from '../helpers/test-hub.ts';
 
 export const TICK_SCHEDULE = 'test/beat/fixtures/tick-schedule.ts';
 
 export const beatEnv = (prefix: string, extra: Record<string, string> = {}): Env =>
   loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'debug', REDIS_URL: testRedisUrl(), HUB_PREFIX: prefix, ...extra });
-
-/** Lines that contain `text`, as they arrive. */
-class Lines extends EventEmitter {
-  readonly all: string[] = [];
-  push(chunk: string) {
-    for (const line of chunk.split('\n').filter(Boolean)) {
-      this.all.push(line);
-      this.emit('line', line);
-    }
-  }
-  waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
-    const hit = (l: string) => (typeof text === 'string' ? l.includes(text) : text.test(l));
-    const seen = this.all.find(hit);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line matching ${text} within ${timeoutMs} ms:\n${this.all.join('\n')}`)), timeoutMs);
-      const listener = (l: string) => {
-        if (!hit(l)) return;
-        clearTimeout(timer);
-        this.off('line', listener);
-        resolve(l);
-      };
-      this.on('line', listener);
-    });
-  }
-  matching(text: string): string[] {
-    return this.all.filter((l) => l.includes(text));
-  }
-}
 
 /** A logger whose lines tests can read and wait on. */
 export const captureLog = (name = 'beat'): { log: Logger; lines: Lines } => {
@@ -96,5 +68,6 @@ export const spawnBeat = (env: Record<string, string>, args: string[] = []) => {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  void exited.then(() => lines.end('beat exited'));
   return { child, lines, exited };
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planEntries } from '../../src/beat/plan-entries.ts';
-import { noOverlapScheduleOf, runningKey, withoutOverlap } from '../../src/core/no-overlap.ts';
+import { metaOf, noOverlapScheduleOf } from '../../src/core/job-meta.ts';
+import { runningKey, withoutOverlap } from '../../src/core/no-overlap.ts';
 import { useTestHub } from '../helpers/test-hub.ts';
 
 const hub = useTestHub({ worker: false });
@@ -11,8 +12,8 @@ describe('beat: the per-entry no-overlap guard', () => {
       { id: 'reindex', task: 'product.reindex', cron: '0 3 * * *', noOverlap: true },
       { id: 'purge', task: 'cart.purgeExpiredCarts', cron: '0 * * * *' },
     ]);
-    expect(noOverlapScheduleOf(guarded!.data)).toBe('reindex');
-    expect(noOverlapScheduleOf(free!.data)).toBeUndefined();
+    expect(noOverlapScheduleOf(metaOf(guarded!.data))).toBe('reindex');
+    expect(noOverlapScheduleOf(metaOf(free!.data))).toBeUndefined();
   });
 
   it('a tick that finds the previous run still going is skipped; a retry of the same job is not', async () => {

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runBeat } from '../../src/beat/run-beat.ts';
 import { ownedKey } from '../../src/beat/reconcile.ts';
 import type { ScheduleEntry } from '../../src/contracts/schedule.ts';
+import { formatIn } from '../../src/beat/next-runs-table.ts';
 import { useTestHub } from '../helpers/test-hub.ts';
-import { beatEnv, captureLog } from './helpers.ts';
+import { TICK_SCHEDULE, beatEnv, captureLog } from './helpers.ts';
 
 const hub = useTestHub({ worker: false });
 
@@ -12,6 +13,14 @@ const reindex: ScheduleEntry = { id: 'product-reindex', task: 'product.reindex',
 const sessions: ScheduleEntry = { id: 'auth-sessions', task: 'auth.purgeExpiredSessions', everyMs: 3_600_000 };
 
 /** `npm run beat -- --once` with these entries; resolves to its log lines. */
+/** The runs column of an entry's row in a next-runs table. */
+const runsOf = (printed: string, id: string): string[] => {
+  const row = printed.split('\n').find((l) => l.startsWith(`${id} `));
+  if (!row) throw new Error(`no row for ${id} in:\n${printed}`);
+  return row.split(/ {2,}/).at(-1)!.split(', ');
+};
+const HOUR = 3_600_000;
+
 const once = async (schedule: readonly ScheduleEntry[], extra: { dryRun?: boolean; print?: (t: string) => void } = {}) => {
   const { log, lines } = captureLog();
   await runBeat(beatEnv(hub.prefix), log, { schedule, once: !extra.dryRun, print: () => {}, ...extra });
@@ -81,6 +90,83 @@ describe('beat: reconcile', () => {
     expect(printed).toMatch(/create\s+cart-purge \(queue cart\)/);
     expect(printed).toMatch(/cart-purge\s+cart.purgeExpiredCarts\s+\*\/15 \* \* \* \*\s+UTC/);
     expect(await hub.rawQueue('cart').getJobSchedulersCount()).toBe(0);
+  });
+
+  it('--dry-run names the file it read (BEAT_SCHEDULE), and so does --once when an entry is not applied', async () => {
+    const env = beatEnv(hub.prefix, { BEAT_SCHEDULE: TICK_SCHEDULE });
+    await runBeat(env, captureLog().log, { once: true, print: () => {} });
+    let printed = '';
+    await runBeat(env, captureLog().log, { dryRun: true, print: (t) => (printed += t) });
+    expect(printed).toContain('dry run: Redis already matches test/beat/fixtures/tick-schedule.ts\n');
+
+    await hub.rawQueue('cart').removeJobScheduler('tick');
+    await hub.redis.del(ownedKey(hub.prefix, 'cart'));
+    await hub.rawQueue('cart').upsertJobScheduler('tick', { every: 60_000 }, { name: 'cart.purgeExpiredCarts', data: {} });
+    await expect(runBeat(env, captureLog().log, { once: true, print: () => {} })).rejects.toThrow(/^beat --once: 1 entry of test\/beat\/fixtures\/tick-schedule\.ts not applied:/);
+  });
+
+  it('--dry-run shows the first run BullMQ really gives an interval entry, checked against what the upsert then does', async () => {
+    const auth = hub.rawQueue('auth');
+    const dryRuns = async (entry: ScheduleEntry) => {
+      let printed = '';
+      await once([entry], { dryRun: true, print: (t) => (printed += t) });
+      return runsOf(printed, entry.id);
+    };
+    const nextInRedis = async () => (await auth.getJobScheduler('auth-sessions'))!.next!;
+
+    // A new scheduler: BullMQ creates its first job due at once, then counts the interval from there.
+    let before = Date.now();
+    let runs = await dryRuns(sessions);
+    expect(runs[0]).toBe('now');
+    expect([formatIn('UTC', before + HOUR), formatIn('UTC', Date.now() + HOUR)]).toContain(runs[1]);
+    before = Date.now();
+    await once([sessions]);
+    const created = await nextInRedis();
+    expect(created).toBeGreaterThanOrEqual(before);
+    expect(created).toBeLessThanOrEqual(Date.now());
+    expect(await auth.getJobState(`repeat:auth-sessions:${created}`)).toBe('waiting');
+
+    // The same interval with another payload: the pending job is replaced at its own time.
+    const payload = { ...sessions, payload: { olderThanHours: 48 } };
+    runs = await dryRuns(payload);
+    expect(runs).toEqual([created, created + HOUR, created + 2 * HOUR].map((ms) => formatIn('UTC', ms)));
+    await once([payload]);
+    expect(await nextInRedis()).toBe(created);
+
+    // Another interval: BullMQ restarts the count, and the scheduler fires at once again.
+    const twoHours = { ...payload, everyMs: 2 * HOUR };
+    runs = await dryRuns(twoHours);
+    expect(runs[0]).toBe('now');
+    before = Date.now();
+    await once([twoHours]);
+    const restarted = await nextInRedis();
+    expect(restarted).toBeGreaterThanOrEqual(before);
+    expect(restarted).toBeLessThanOrEqual(Date.now());
+
+    // Its pending job lost: the restore goes on one interval after the run it lost.
+    const lost = `repeat:auth-sessions:${restarted}`;
+    await hub.redis.del(auth.toKey(lost));
+    await hub.redis.lrem(auth.toKey('wait'), 0, lost);
+    runs = await dryRuns(twoHours);
+    expect(runs[0]).toBe(formatIn('UTC', restarted + 2 * HOUR));
+    await once([twoHours]);
+    expect(await nextInRedis()).toBe(restarted + 2 * HOUR);
+
+    // Lost more than an interval ago: the next multiple of the interval (BullMQ's clock is Date.now()).
+    const lostAgain = `repeat:auth-sessions:${restarted + 2 * HOUR}`;
+    await hub.redis.del(auth.toKey(lostAgain));
+    await hub.redis.zrem(auth.toKey('delayed'), lostAgain);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(restarted + 5 * HOUR);
+      const slot = Math.floor(Date.now() / (2 * HOUR)) * 2 * HOUR + 2 * HOUR;
+      runs = await dryRuns(twoHours);
+      expect(runs[0]).toBe(formatIn('UTC', slot));
+      await once([twoHours]);
+      expect(await nextInRedis()).toBe(slot);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the periodic round restores a scheduler deleted or edited by hand (say from the dashboard)', async () => {

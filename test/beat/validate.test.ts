@@ -1,4 +1,7 @@
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cronParserVersion, nextRuns } from '../../src/beat/engine.ts';
 import { formatIn, nextRunsTable } from '../../src/beat/next-runs-table.ts';
@@ -10,6 +13,7 @@ import { schedule } from '../../schedule.ts';
 import { testRedisUrl } from '../helpers/test-hub.ts';
 import { beatEnv, captureLog, spawnBeat } from './helpers.ts';
 
+const BAD_SCHEDULE = 'test/beat/fixtures/bad-schedule.ts';
 const ok = { id: 'cart-purge', task: 'cart.purgeExpiredCarts', cron: '*/15 * * * *' };
 const problemsOf = (entries: unknown[]): string[] => {
   try {
@@ -76,7 +80,25 @@ describe('beat: schedule validation, each problem naming its entry', () => {
         return e as Error;
       }
     })();
-    expect(err?.message).toMatch(/^schedule\.ts: 2 problems:\n {2}- entry "cart-purge": unknown time zone[^\n]*\n {2}- entry "b": unknown task "nope\.nope"/);
+    expect(err?.message).toMatch(/^schedule: 2 problems:\n {2}- entry "cart-purge": unknown time zone[^\n]*\n {2}- entry "b": unknown task "nope\.nope"/);
+  });
+
+  it('names the file it read: BEAT_SCHEDULE relative to the working directory, or absolute when that is shorter', async () => {
+    const { log } = captureLog();
+    const inside = resolve(BAD_SCHEDULE);
+    await expect(runBeat(beatEnv('tbad', { BEAT_SCHEDULE: inside }), log)).rejects.toThrow(/^test\/beat\/fixtures\/bad-schedule\.ts: 1 problem:\n {2}- entry "cart-purge": unknown task/);
+    const outside = join(mkdtempSync(join(tmpdir(), 'beat-schedule-')), 'staging.ts');
+    copyFileSync(inside, outside);
+    const shown = relative(process.cwd(), outside).length < outside.length ? relative(process.cwd(), outside) : outside;
+    await expect(runBeat(beatEnv('tbad', { BEAT_SCHEDULE: outside }), log)).rejects.toThrow(`${shown}: 1 problem:`);
+    await expect(runBeat(beatEnv('tbad', { BEAT_SCHEDULE: outside }), log)).rejects.not.toThrow(/schedule\.ts/);
+  });
+
+  it('names BEAT_SCHEDULE\'s file when it cannot be loaded', async () => {
+    const { log } = captureLog();
+    await expect(runBeat(beatEnv('tbad', { BEAT_SCHEDULE: 'test/beat/fixtures/missing.ts' }), log)).rejects.toThrow(
+      /^BEAT_SCHEDULE=test\/beat\/fixtures\/missing\.ts: cannot load test\/beat\/fixtures\/missing\.ts: /,
+    );
   });
 
   it('runBeat rejects a bad schedule before touching Redis', async () => {
@@ -85,9 +107,9 @@ describe('beat: schedule validation, each problem naming its entry', () => {
   });
 
   it('`npm run beat` stops with exit code 1 and the message', async () => {
-    const beat = spawnBeat({ REDIS_URL: testRedisUrl(), HUB_PREFIX: 'tbad', BEAT_SCHEDULE: 'test/beat/fixtures/bad-schedule.ts' });
+    const beat = spawnBeat({ REDIS_URL: testRedisUrl(), HUB_PREFIX: 'tbad', BEAT_SCHEDULE: BAD_SCHEDULE });
     expect(await beat.exited).toEqual({ code: 1, signal: null });
-    expect(beat.lines.all.join('\n')).toContain('beat: schedule.ts: 1 problem:\n  - entry "cart-purge": unknown task "cart.purgeExpired"');
+    expect(beat.lines.all.join('\n')).toContain('beat: test/beat/fixtures/bad-schedule.ts: 1 problem:\n  - entry "cart-purge": unknown task "cart.purgeExpired"');
   });
 });
 
@@ -111,25 +133,25 @@ describe('beat: time zones and DST (Europe/Berlin)', () => {
 
   it('spring forward (2026-03-29, 02:00 -> 03:00): a 02:30 run moves to 03:30 that day, once; 03:00 stays', () => {
     expect(berlin('30 2 * * *', '2026-03-28T12:00:00Z', 3)).toEqual([
-      '2026-03-29 03:30:00 CEST',
-      '2026-03-30 02:30:00 CEST',
-      '2026-03-31 02:30:00 CEST',
+      '2026-03-29 03:30:00 +02:00',
+      '2026-03-30 02:30:00 +02:00',
+      '2026-03-31 02:30:00 +02:00',
     ]);
-    expect(berlin('0 3 * * *', '2026-03-28T12:00:00Z', 2)).toEqual(['2026-03-29 03:00:00 CEST', '2026-03-30 03:00:00 CEST']);
+    expect(berlin('0 3 * * *', '2026-03-28T12:00:00Z', 2)).toEqual(['2026-03-29 03:00:00 +02:00', '2026-03-30 03:00:00 +02:00']);
     expect(berlin('0 * * * *', '2026-03-29T00:30:00+01:00', 3)).toEqual([
-      '2026-03-29 01:00:00 CET',
-      '2026-03-29 03:00:00 CEST',
-      '2026-03-29 04:00:00 CEST',
+      '2026-03-29 01:00:00 +01:00',
+      '2026-03-29 03:00:00 +02:00',
+      '2026-03-29 04:00:00 +02:00',
     ]);
   });
 
   it('fall back (2026-10-25, 03:00 -> 02:00): a daily 02:30 runs once; an hourly one runs in both 02:00 hours', () => {
-    expect(berlin('30 2 * * *', '2026-10-24T12:00:00Z', 2)).toEqual(['2026-10-25 02:30:00 CEST', '2026-10-26 02:30:00 CET']);
+    expect(berlin('30 2 * * *', '2026-10-24T12:00:00Z', 2)).toEqual(['2026-10-25 02:30:00 +02:00', '2026-10-26 02:30:00 +01:00']);
     expect(berlin('0 * * * *', '2026-10-25T00:30:00+02:00', 4)).toEqual([
-      '2026-10-25 01:00:00 CEST',
-      '2026-10-25 02:00:00 CEST',
-      '2026-10-25 02:00:00 CET',
-      '2026-10-25 03:00:00 CET',
+      '2026-10-25 01:00:00 +02:00',
+      '2026-10-25 02:00:00 +02:00',
+      '2026-10-25 02:00:00 +01:00',
+      '2026-10-25 03:00:00 +01:00',
     ]);
   });
 
@@ -139,7 +161,61 @@ describe('beat: time zones and DST (Europe/Berlin)', () => {
       { id: 'auth-sessions', task: 'auth.purgeExpiredSessions', everyMs: 3_600_000 },
     ]);
     const table = nextRunsTable(entries, Date.parse('2026-03-28T12:00:00Z'));
-    expect(table).toMatch(/product-reindex\s+product\.reindex\s+0 3 \* \* \*\s+Europe\/Berlin\s+2026-03-29 03:00:00 CEST, 2026-03-30 03:00:00 CEST, 2026-03-31 03:00:00 CEST/);
-    expect(table).toMatch(/auth-sessions\s+auth\.purgeExpiredSessions\s+every 1 h\s+UTC\s+2026-03-28 13:00:00 UTC, 2026-03-28 14:00:00 UTC, 2026-03-28 15:00:00 UTC/);
+    expect(table).toMatch(/product-reindex\s+product\.reindex\s+0 3 \* \* \*\s+Europe\/Berlin\s+2026-03-29 03:00:00 \+02:00, 2026-03-30 03:00:00 \+02:00, 2026-03-31 03:00:00 \+02:00/);
+    expect(table).toMatch(/auth-sessions\s+auth\.purgeExpiredSessions\s+every 1 h\s+UTC\s+now, 2026-03-28 13:00:00 \+00:00, 2026-03-28 14:00:00 \+00:00/);
+  });
+});
+
+describe('beat: one form for times in every zone: local time and its ASCII UTC offset', () => {
+  /** `2026-03-29 03:30:00 +02:00` read back as an instant: the printed offset must be the real one. */
+  const instantOf = (printed: string) => Date.parse(printed.replace(' ', 'T').replace(' ', ''));
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/St_Johns', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+
+  it.each([
+    ['UTC', '2026-01-15T12:00:00Z', '2026-01-15 12:00:00 +00:00'],
+    ['Europe/Berlin', '2026-01-15T12:00:00Z', '2026-01-15 13:00:00 +01:00'],
+    ['Europe/Berlin', '2026-07-15T12:00:00Z', '2026-07-15 14:00:00 +02:00'],
+    ['America/New_York', '2026-01-15T12:00:00Z', '2026-01-15 07:00:00 -05:00'],
+    ['America/New_York', '2026-07-15T12:00:00Z', '2026-07-15 08:00:00 -04:00'],
+    ['America/St_Johns', '2026-01-15T12:00:00Z', '2026-01-15 08:30:00 -03:30'],
+    ['Asia/Kathmandu', '2026-01-15T12:00:00Z', '2026-01-15 17:45:00 +05:45'],
+    ['UTC', '2026-12-31T23:59:59Z', '2026-12-31 23:59:59 +00:00'],
+    ['Europe/Berlin', '2026-12-31T23:00:00Z', '2027-01-01 00:00:00 +01:00'],
+  ])('%s at %s prints %s', (tz, iso, printed) => {
+    expect(formatIn(tz, Date.parse(iso))).toBe(printed);
+  });
+
+  it('every hour of 2026 in zones with DST, half- and quarter-hour offsets: ASCII only, and it reads back as the same instant', () => {
+    const wrong: string[] = [];
+    for (const tz of zones) {
+      for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 3_600_000) {
+        const printed = formatIn(tz, ms);
+        if (!/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$/.test(printed) || instantOf(printed) !== ms) wrong.push(`${tz} ${new Date(ms).toISOString()}: ${printed}`);
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+
+  it('New York DST (2026-03-08 spring forward, 2026-11-01 fall back): the offset changes with the hour it applies to', () => {
+    const ny = (pattern: string, fromIso: string, count: number) =>
+      nextRuns({ pattern, tz: 'America/New_York' }, Date.parse(fromIso), count).map((ms) => formatIn('America/New_York', ms));
+    expect(ny('0 * * * *', '2026-03-08T00:30:00-05:00', 3)).toEqual(['2026-03-08 01:00:00 -05:00', '2026-03-08 03:00:00 -04:00', '2026-03-08 04:00:00 -04:00']);
+    expect(ny('0 * * * *', '2026-11-01T00:30:00-04:00', 3)).toEqual(['2026-11-01 01:00:00 -04:00', '2026-11-01 01:00:00 -05:00', '2026-11-01 02:00:00 -05:00']);
+  });
+
+  it('the table uses it for every row, UTC included: no abbreviations, no Unicode minus', () => {
+    const table = nextRunsTable(
+      planEntries([
+        { id: 'berlin', task: 'product.reindex', cron: '0 3 * * *', tz: 'Europe/Berlin' },
+        { id: 'new-york', task: 'product.reindex', cron: '0 3 * * *', tz: 'America/New_York' },
+        { id: 'utc', task: 'product.reindex', cron: '0 3 * * *' },
+      ]),
+      Date.parse('2026-01-15T12:00:00Z'),
+    );
+    expect(table).toMatch(/berlin\s+product\.reindex\s+0 3 \* \* \*\s+Europe\/Berlin\s+2026-01-16 03:00:00 \+01:00,/);
+    expect(table).toMatch(/new-york\s+product\.reindex\s+0 3 \* \* \*\s+America\/New_York\s+2026-01-16 03:00:00 -05:00,/);
+    expect(table).toMatch(/utc\s+product\.reindex\s+0 3 \* \* \*\s+UTC\s+2026-01-16 03:00:00 \+00:00,/);
+    expect(table).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(table).not.toMatch(/GMT|CES?T|EST|UTC,/);
   });
 });

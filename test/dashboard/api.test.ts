@@ -205,7 +205,7 @@ describe('the board over the hub', () => {
   it('gives the add-job form each queue\'s task schemas', async () => {
     const res = await dash.get('/api/queues/order/job-data-schema', 'admin');
     const schema = (await res.json()) as { anyOf: { title: string }[]; examples: unknown[] };
-    expect(schema.anyOf.map((s) => s.title)).toEqual(['order.sendConfirmation', 'order.generateInvoice', 'order.cancelUnpaidOrders']);
+    expect(schema.anyOf.map((s) => s.title)).toEqual(['order.sendConfirmation', 'order.generateInvoice', 'order.cancelUnpaidOrders', 'order.summarizeResults']);
     expect(catalog['order.sendConfirmation'].schema.safeParse(schema.examples[0]).success).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appRoutes } from '@bull-board/api/dist/routes.js';
 import { loadEnv } from '../../src/config/env.ts';
-import { parseApiTokens } from '../../src/dashboard/api-tokens.ts';
+import { allows, allowsAction, parseApiTokens } from '../../src/dashboard/api-tokens.ts';
 import { accountsFrom, roleOf } from '../../src/dashboard/auth.ts';
 import { useTestHub } from '../helpers/test-hub.ts';
 import { ACCOUNTS, useDashboard } from './dashboard-harness.ts';
@@ -78,10 +78,35 @@ describe('dashboard configuration', () => {
     expect(dev).toEqual([{ user: 'admin', password: 'admin', role: 'admin' }]);
     expect(warnings[0]).toMatch(/development login/);
     const prod = accountsFrom(
-      loadEnv({ NODE_ENV: 'production', DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 's3cret-pass', DASHBOARD_READONLY_USER: 'ro', DASHBOARD_READONLY_PASSWORD: 'ro-pass' }),
+      loadEnv({ NODE_ENV: 'production', DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 's3cret-pass-1', DASHBOARD_READONLY_USER: 'ro', DASHBOARD_READONLY_PASSWORD: 'ro-pass-long' }),
     );
     expect(prod.map((a) => [a.user, a.role])).toEqual([['ops', 'admin'], ['ro', 'viewer']]);
     expect(() => accountsFrom(loadEnv({ DASHBOARD_READONLY_USER: 'ro' }))).toThrow(/both/);
+  });
+
+  it('refuses trivial passwords in production, naming the variable and never the value', () => {
+    const prod = (vars: Record<string, string>) => () => accountsFrom(loadEnv({ NODE_ENV: 'production', ...vars }));
+    const refusals: [Record<string, string>, RegExp][] = [
+      [{ DASHBOARD_PASSWORD: 'admin' }, /^DASHBOARD_PASSWORD is under 12 characters/],
+      [{ DASHBOARD_PASSWORD: 'eleven-char' }, /^DASHBOARD_PASSWORD is under 12 characters/],
+      [{ DASHBOARD_USER: 'operator-on-duty', DASHBOARD_PASSWORD: 'Operator-On-Duty' }, /^DASHBOARD_PASSWORD is the user name/],
+      [{ DASHBOARD_PASSWORD: 'a-long-password-1', DASHBOARD_READONLY_USER: 'ro', DASHBOARD_READONLY_PASSWORD: 'viewer-pw' }, /^DASHBOARD_READONLY_PASSWORD is under 12 characters/],
+    ];
+    for (const [vars, message] of refusals) {
+      expect(prod(vars), JSON.stringify(vars)).toThrow(message);
+      const text = (() => {
+        try {
+          prod(vars)();
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return '';
+      })();
+      expect(text).not.toContain(vars.DASHBOARD_READONLY_PASSWORD ?? vars.DASHBOARD_PASSWORD);
+    }
+    expect(prod({ DASHBOARD_PASSWORD: 'twelve-chars' })()).toHaveLength(1);
+    // Outside production the same passwords start (a laptop, a test).
+    expect(accountsFrom(loadEnv({ NODE_ENV: 'development', DASHBOARD_PASSWORD: 'admin' }))).toHaveLength(1);
   });
 
   it('compares credentials per account', () => {
@@ -103,5 +128,51 @@ describe('dashboard configuration', () => {
     expect(() => parseApiTokens('checkout:short:order')).toThrow(/24\+ characters/);
     expect(() => parseApiTokens(`checkout:${t}:ordr`)).toThrow(/unknown scope "ordr" \(did you mean "order"\?\)/);
     expect(() => parseApiTokens(`a:${t}:order;b:${t}:cart`)).toThrow(/same token/);
+  });
+
+  it('parses action scopes (control is not enqueueing): <domain|task|*>:cancel and admin', () => {
+    const t = 'a'.repeat(32);
+    const [support] = parseApiTokens(`support:${t}:order:cancel, cart.sendAbandonedCartReminder:cancel`);
+    expect(support!.scopes).toEqual(['order:cancel', 'cart.sendAbandonedCartReminder:cancel']);
+    expect(allowsAction(support!, 'cancel', 'order.generateInvoice')).toBe(true);
+    expect(allowsAction(support!, 'cancel', 'cart.sendAbandonedCartReminder')).toBe(true);
+    expect(allowsAction(support!, 'cancel', 'cart.recalculateTotals')).toBe(false);
+    expect(allows(support!, 'order.generateInvoice')).toBe(false);
+    const [checkout] = parseApiTokens(`checkout:${t}:order`);
+    expect(allowsAction(checkout!, 'cancel', 'order.generateInvoice')).toBe(false);
+    const [root] = parseApiTokens(`root:${t}:admin`);
+    expect(allowsAction(root!, 'cancel', 'product.reindex') && allows(root!, 'product.reindex')).toBe(true);
+    expect(allowsAction(parseApiTokens(`any:${t}:*:cancel`)[0]!, 'cancel', 'auth.revokeUserSessions')).toBe(true);
+    expect(() => parseApiTokens(`x:${t}:order:cancle`)).toThrow(/unknown scope "order:cancle" \(did you mean "order:cancel"\?\)/);
+    expect(() => parseApiTokens(`x:${t}:ordr:cancel`)).toThrow(/unknown scope "ordr:cancel"/);
+  });
+
+  it('never echoes a value of HUB_API_TOKENS that may be a token, however the entry is broken', () => {
+    // Lowercase hex starting with a letter also passes as a client name: the misordered entry of the report.
+    const secret = `deadbeef${'0123456789abcdef'.repeat(2)}`;
+    const other = 'Zq9'.repeat(10);
+    const broken = [
+      `${secret}:ops:*`,
+      `${other}:ops:*`,
+      `ops:*:${secret}`,
+      `ops:order:${secret}`,
+      `ops:${other}:${secret}`,
+      `${secret}:${other}:order`,
+      `ops:${secret}`,
+      `ops:${other}:order;ops:${'b'.repeat(24)}:cart;${secret}:x:y`,
+    ];
+    for (const raw of broken) {
+      let message = '';
+      try {
+        parseApiTokens(raw);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, raw).toMatch(/^HUB_API_TOKENS entry \d/);
+      expect(message, raw).not.toContain(secret);
+      expect(message, raw).not.toContain(other);
+    }
+    // Names and short scopes are still named where they help.
+    expect(() => parseApiTokens(`ops:${other}:order;ops:${'b'.repeat(24)}:cart`)).toThrow(/entry 2: client "ops" is listed twice/);
   });
 });

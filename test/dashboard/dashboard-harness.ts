@@ -7,7 +7,7 @@ import { createLogger } from '../../src/core/logger.ts';
 import { createRedis } from '../../src/core/redis.ts';
 import type { ApiClient } from '../../src/dashboard/api-tokens.ts';
 import type { Account } from '../../src/dashboard/auth.ts';
-import { createDashboardApp, type DashboardApp } from '../../src/dashboard/create-app.ts';
+import { createDashboardApp, type DashboardApp, type DashboardOptions } from '../../src/dashboard/create-app.ts';
 import { testRedisUrl } from '../helpers/test-hub.ts';
 
 export const token = (): string => randomBytes(24).toString('hex');
@@ -20,6 +20,14 @@ export const CLIENTS: ApiClient[] = [
   { name: 'checkout', token: token(), scopes: ['order', 'cart.recalculateTotals'] },
   { name: 'auth-svc', token: token(), scopes: ['auth'] },
   { name: 'ops', token: token(), scopes: ['*'] },
+  { name: 'support', token: token(), scopes: ['order:cancel', 'cart.sendAbandonedCartReminder:cancel'] },
+  { name: 'root', token: token(), scopes: ['admin'] },
+  { name: 'orders', token: token(), scopes: ['order', 'event:order.created'] },
+  // Control scopes (README, "Who may do what").
+  { name: 'order-replayer', token: token(), scopes: ['order:replay'] },
+  { name: 'replayer', token: token(), scopes: ['replay'] },
+  { name: 'scheduler', token: token(), scopes: ['schedules'] },
+  { name: 'queue-ops', token: token(), scopes: ['queues'] },
 ];
 export const tokenOf = (name: string): string => CLIENTS.find((c) => c.name === name)!.token;
 
@@ -33,7 +41,7 @@ const authHeader = (as: As): Record<string, string> => {
 };
 
 /** The real dashboard app on an ephemeral port, over the test hub's prefix; closed after each test. */
-export const useDashboard = (prefixOf: () => string, opts: { maxBodyBytes?: number } = {}) => {
+export const useDashboard = (prefixOf: () => string, opts: Partial<Pick<DashboardOptions, 'maxBodyBytes' | 'log' | 'throttle' | 'trustProxy' | 'processMetrics' | 'schedule' | 'beatLockMs' | 'flow'>> = {}) => {
   const state = { server: undefined as Server | undefined, dashboard: undefined as DashboardApp | undefined, url: '', close: async () => {} };
 
   beforeEach(async () => {
@@ -91,3 +99,7 @@ export const parseExposition = (text: string) =>
 
 export const sample = (samples: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string>) =>
   samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+/** The sum over every sample of `name` matching `labels` (e.g. over a label left out). */
+export const sum = (samples: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string>) =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((total, s) => total + s.value, 0);

@@ -6,8 +6,8 @@ import { createLogger } from '../../src/core/logger.ts';
 import { DURATION_BUCKETS, taskMetricsKey } from '../../src/core/task-metrics.ts';
 import { startMetricsRecorder } from '../../src/worker/metrics-recorder.ts';
 import { runWorker } from '../../src/worker/run-worker.ts';
-import { testRedisUrl, useTestHub } from '../helpers/test-hub.ts';
-import { parseExposition, sample, useDashboard } from './dashboard-harness.ts';
+import { stubEnv, testRedisUrl, useTestHub } from '../helpers/test-hub.ts';
+import { parseExposition, sample, sum, useDashboard } from './dashboard-harness.ts';
 
 const hub = useTestHub({ worker: false });
 const dash = useDashboard(() => hub.prefix);
@@ -21,10 +21,7 @@ const replica = () =>
       REDIS_URL: testRedisUrl(),
       HUB_PREFIX: hub.prefix,
       WORKER_GRACE_MS: '1000',
-      AUTH_SERVICE_URL: hub.services.auth.url,
-      CART_SERVICE_URL: hub.services.cart.url,
-      ORDER_SERVICE_URL: hub.services.order.url,
-      PRODUCT_SERVICE_URL: hub.services.product.url,
+      ...stubEnv(hub.services),
     }),
     silent,
   );
@@ -64,7 +61,7 @@ describe('/metrics', () => {
 
     samples = await scrape();
     const completed = (task: string) => sample(samples, 'taskhub_task_completed_total', { task });
-    const failed = (task: string) => sample(samples, 'taskhub_task_failed_total', { task });
+    const failed = (task: string) => sum(samples, 'taskhub_task_failed_total', { task });
     expect(completed('order.generateInvoice')).toBe(12);
     expect(failed('order.generateInvoice')).toBe(0);
     expect(failed('cart.recalculateTotals')).toBe(3);
@@ -86,6 +83,44 @@ describe('/metrics', () => {
     expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes(ok[0]!.id)))).toBe(false);
   });
 
+  it('counts job names no task runs on their queue as task "_unknown" on the queue they were on', async () => {
+    const r = await replica();
+    const strays = [
+      await hub.rawQueue('order').add('order.madeUp', {}),
+      await hub.rawQueue('cart').add('cart.nope', {}),
+      // A known task on the wrong queue is unknown there too.
+      await hub.rawQueue('cart').add('order.generateInvoice', { orderId: randomUUID() }),
+    ];
+    for (const job of strays) await expect(hub.finished(job.id!)).rejects.toThrow(/unknown task/);
+    await r.stop();
+
+    const samples = await scrape();
+    const failed = (queue: string) => sum(samples, 'taskhub_task_failed_total', { task: '_unknown', queue });
+    expect(failed('order')).toBe(1);
+    expect(failed('cart')).toBe(2);
+    expect(sample(samples, 'taskhub_task_duration_seconds_count', { task: '_unknown', queue: 'cart' })).toBe(2);
+    expect(samples.filter((s) => s.labels.queue === 'unknown')).toEqual([]);
+    expect(sum(samples, 'taskhub_task_failed_total', { task: 'order.generateInvoice' })).toBe(0);
+  });
+
+  it('counts jobs that expired per task, as failures of class expired, apart from the attempts that ran', async () => {
+    // Enqueued while no worker runs, with an expiry that passes before one starts.
+    const jobs = await Promise.all(Array.from({ length: 2 }, () => hub.producer.enqueue('cart.sendAbandonedCartReminder', { cartId: randomUUID() }, { expiresInMs: 100 })));
+    const expiresAt = Math.max(...(await Promise.all(jobs.map(async (j) => (await hub.producer.getJob(j.id))!.expiresAt!))));
+    while (Date.now() <= expiresAt) await new Promise((done) => setTimeout(done, expiresAt - Date.now() + 5));
+    const r = await replica();
+    for (const job of jobs) await expect(hub.finished(job)).rejects.toThrow(/expired/);
+    await r.stop();
+
+    const samples = await scrape();
+    expect(sample(samples, 'taskhub_task_failed_total', { task: 'cart.sendAbandonedCartReminder', queue: 'cart', class: 'expired' })).toBe(2);
+    // No attempt ran: expired is the only failure counted, and no duration.
+    expect(sum(samples, 'taskhub_task_failed_total', { task: 'cart.sendAbandonedCartReminder' })).toBe(2);
+    expect(sample(samples, 'taskhub_task_duration_seconds_count', { task: 'cart.sendAbandonedCartReminder', queue: 'cart' })).toBe(0);
+    expect(sample(samples, 'taskhub_task_failed_total', { task: 'order.generateInvoice', queue: 'order', class: 'expired' })).toBe(0);
+    expect(hub.services.cart.requests).toHaveLength(0);
+  });
+
   it('/readyz reports Redis and the workers per queue', async () => {
     const r = await replica();
     const res = await dash.get('/readyz', 'admin');
@@ -104,11 +139,11 @@ describe('the workers\' metrics recorder', () => {
     recorder.record({ task: 'order.generateInvoice', queue: 'order', ok: false, durationMs: 400_000 });
     const key = taskMetricsKey(hub.prefix);
     await expect.poll(() => hub.redis.hget(key, 'order.generateInvoice|ok'), { timeout: 2_000, interval: 20 }).toBe('1');
-    expect(await hub.redis.hgetall(key)).toMatchObject({ 'order.generateInvoice|fail': '1', 'order.generateInvoice|b1': '1', [`order.generateInvoice|b${DURATION_BUCKETS.length}`]: '1' });
+    expect(await hub.redis.hgetall(key)).toMatchObject({ 'order.generateInvoice|f:retryable': '1', 'order.generateInvoice|b1': '1', [`order.generateInvoice|b${DURATION_BUCKETS.length}`]: '1' });
     await recorder.stop();
   });
 
-  it('a failed flush keeps its counts for the next one; names outside the catalog share one label', async () => {
+  it('a failed flush keeps its counts for the next one; names outside the catalog share one series per queue', async () => {
     const key = taskMetricsKey(hub.prefix);
     // A key of the wrong type makes every HINCRBY of the flush fail (WRONGTYPE), deterministically.
     await hub.redis.set(key, 'not a hash');
@@ -121,7 +156,7 @@ describe('the workers\' metrics recorder', () => {
     recorder.record({ task: 'order.sendConfirmation', queue: 'order', ok: true, durationMs: 20 });
     await recorder.flush();
     const hash = await hub.redis.hgetall(key);
-    expect(hash).toMatchObject({ 'order.sendConfirmation|ok': '2', 'order.sendConfirmation|b0': '2', '_unknown|fail': '1' });
+    expect(hash).toMatchObject({ 'order.sendConfirmation|ok': '2', 'order.sendConfirmation|b0': '2', '_unknown@order|f:retryable': '1' });
     expect(Number(hash['order.sendConfirmation|sum'])).toBeCloseTo(0.03, 6);
     expect(Object.keys(hash).some((f) => f.startsWith('legacy.task'))).toBe(false);
     await recorder.stop();

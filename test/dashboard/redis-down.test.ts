@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.ts';
 import { createRedis } from '../../src/core/redis.ts';
 import { createDashboardApp, type DashboardApp } from '../../src/dashboard/create-app.ts';
-import { freePort } from '../../src/local/redis-server.ts';
+import { freePort } from '../../src/launcher/redis-server.ts';
 import { ACCOUNTS, CLIENTS, tokenOf } from './dashboard-harness.ts';
 
 /** The dashboard on a Redis that does not answer: it stays up, says so, and never hangs a caller. */

@@ -1,35 +1,61 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { StubService, type RecordedRequest } from '../helpers/stub-service.ts';
+
+/** The job a call belongs to: the fault tasks' `POST /runs/:jobId`, else the hub's `idempotency-key: hub-<queue>-<jobId>`. */
+const jobOf = (r: RecordedRequest): string => {
+  const run = /^\/runs\/([^/]+)/.exec(r.path);
+  if (run) return decodeURIComponent(run[1]!);
+  return String(r.headers['idempotency-key'] ?? '').replace(/^hub-[a-z-]+?-(?=[a-z-]+\.)/, '');
+};
 
 /**
- * The order service as the fault suite sees it: answers the invoice call (and the fault tasks'
- * `POST /runs/:jobId?ms=`) after `delayMs` (or `ms`), and counts every execution by job id. It lives in the
- * suite's process, so its counts survive whatever happens to Redis and the workers.
+ * The order service as the fault suite sees it: the suite's stub service (test/helpers), answering
+ * the invoice call (and the fault tasks' `POST /runs/:jobId?ms=`) after `delayMs` (or `ms`),
+ * with executions counted by job id. It lives in the suite's process, so its counts survive
+ * whatever happens to Redis and the workers.
  */
 export class CountingService {
   delayMs = 0;
   /** Per-job answer time, over delayMs. */
   delayFor?: (jobId: string) => number;
-  /** Executions per job id (an attempt that reached the service counts once). */
+  /** Executions per job id (an attempt whose call with an effect, not a GET, reached the service counts once). */
   readonly starts = new Map<string, number>();
+  /** When each job's first execution reached the service (performance.now() of this process). */
+  readonly firstStartAt = new Map<string, number>();
   /** Job ids whose call is being answered right now: the jobs in flight. */
   readonly open = new Set<string>();
   /** Calls whose caller hung up before the answer: the job's process died or aborted it. */
   readonly abandoned = new Set<string>();
-  private server!: Server;
+
+  private constructor(private readonly stub: StubService) {
+    stub.fallback = (r) => {
+      const job = jobOf(r);
+      const ms = r.query.ms !== undefined ? Number(r.query.ms) : (this.delayFor?.(job) ?? this.delayMs);
+      // Every shipped task the scenarios run reads what it needs from this one body (the GET of an order too).
+      return { status: r.path.startsWith('/runs/') ? 200 : 201, body: { invoiceId: `INV-${job}`, cancelled: 0, purged: 0, id: job, status: 'paid' }, delayMs: ms };
+    };
+    stub.on('request', (r: RecordedRequest) => {
+      const job = jobOf(r);
+      // A GET reads (order.sendConfirmation re-checks the order first); the call with the effect is what counts.
+      if (!job || r.method === 'GET') return;
+      this.starts.set(job, (this.starts.get(job) ?? 0) + 1);
+      if (!this.firstStartAt.has(job)) this.firstStartAt.set(job, r.at);
+      this.open.add(job);
+    });
+    stub.on('settled', (r: RecordedRequest) => {
+      const job = jobOf(r);
+      this.open.delete(job);
+      if (r.abandoned) this.abandoned.add(job);
+    });
+    // Tens of thousands of calls per scenario: the counts above are what the suite reads.
+    stub.on('settled', () => (stub.requests.length = 0));
+  }
 
   static async start(): Promise<CountingService> {
-    const s = new CountingService();
-    s.server = createServer((req, res) => s.handle(req, res));
-    s.server.keepAliveTimeout = 60_000;
-    s.server.listen(0, '127.0.0.1');
-    await once(s.server, 'listening');
-    return s;
+    return new CountingService(await StubService.start());
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.stub.url;
   }
 
   /** Jobs that ran more than once. */
@@ -43,32 +69,7 @@ export class CountingService {
     return n;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse) {
-    req.resume();
-    const run = /^\/runs\/([^/?]+)/.exec(req.url ?? '');
-    // The hub sends `idempotency-key: hub-<queue>-<jobId>` on every call a job makes.
-    const key = run ? decodeURIComponent(run[1]!) : String(req.headers['idempotency-key'] ?? '').replace(/^hub-[a-z-]+?-(?=[a-z-]+\.)/, '');
-    if (!key) return res.writeHead(400).end();
-    this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
-    this.open.add(key);
-    let answered = false;
-    const answer = () => {
-      answered = true;
-      this.open.delete(key);
-      if (res.destroyed) return;
-      res.writeHead(run ? 200 : 201, { 'content-type': 'application/json' }).end(JSON.stringify({ invoiceId: `INV-${key}`, cancelled: 0, purged: 0 }));
-    };
-    res.on('close', () => {
-      this.open.delete(key);
-      if (!answered) this.abandoned.add(key);
-    });
-    const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? this.delayFor?.(key) ?? this.delayMs);
-    if (delay > 0) setTimeout(answer, delay);
-    else answer();
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+  close(): Promise<void> {
+    return this.stub.close();
   }
 }

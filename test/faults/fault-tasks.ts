@@ -9,6 +9,13 @@ export const fault = domain('fault', {
   work: task({ description: 'Waits `ms` on the counting service.', schema: z.strictObject({ ms: z.int().min(0).max(30_000) }), queue: 'order', timeoutMs: 30_000 }),
   poison: task({ description: 'Crashes the process running it, every time.', schema: z.strictObject({}), queue: 'order', timeoutMs: 30_000 }),
   cpu: task({ description: 'Blocks the event loop for `ms`.', schema: z.strictObject({ ms: z.int().min(0).max(60_000) }), queue: 'product', timeoutMs: 60_000 }),
+  keyedLease: task({
+    description: 'One job per key at a time, holding a proxies item while it waits `ms` on the counting service.',
+    schema: z.strictObject({ key: z.string(), ms: z.int().min(0).max(30_000) }),
+    queue: 'order',
+    timeoutMs: 30_000,
+    concurrencyKey: (p) => p.key,
+  }),
 });
 
 /** Reports the run; the service holds its answer `ms`, so the job is visibly in flight meanwhile. */
@@ -28,6 +35,7 @@ const faultHandlers = [
     });
     return new Promise(() => {});
   }),
+  handle(fault.keyedLease, async ({ ms }, ctx) => ctx.lease('proxies', async (item) => (await ran(ctx, ms), { item }))),
   handle(fault.cpu, async ({ ms }, ctx) => {
     await ran(ctx);
     const end = Date.now() + ms;

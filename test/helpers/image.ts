@@ -71,13 +71,14 @@ export const buildInScratch = () => {
 };
 
 /**
- * The runtime stage's /app: package.json, dist/, and node_modules holding only what
+ * The runtime stage's /app: package.json, dist/, bin/ (the CLI), and node_modules holding only what
  * `npm ci --omit=dev` installs (the production tree per `npm ls --omit=dev`, linked from ours).
  */
 export const assembleRuntime = (buildDir: string): string => {
   const app = mkdtempSync(join(tmpdir(), 'task-hub-app-'));
   cpSync(join(root, 'package.json'), join(app, 'package.json'));
   cpSync(join(buildDir, 'dist'), join(app, 'dist'), { recursive: true });
+  cpSync(join(root, 'bin'), join(app, 'bin'), { recursive: true });
   const listed = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' }).stdout;
   const top = new Set(
     listed

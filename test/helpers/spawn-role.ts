@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
+import { Lines } from './lines.ts';
 
 export interface RoleProcess {
   child: ChildProcess;
   /** Every stdout/stderr line so far. */
   lines: string[];
-  /** Resolves with the first line (seen or future) matching. */
+  /** Resolves with the first line (seen or future) matching; fails at once if the process exits first. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -17,42 +17,11 @@ export const spawnRole = (entry: string, env: Record<string, string>): RoleProce
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  const events = new EventEmitter();
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line);
-      events.emit('line', line);
-    });
-  }
+  const output = new Lines();
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.add(line));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return {
-    child,
-    lines,
-    exited,
-    waitForLine(pattern, timeoutMs = 15_000) {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          events.off('line', listener);
-          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; output:\n${lines.join('\n')}`));
-        }, timeoutMs);
-        const listener = (line: string) => {
-          if (!pattern.test(line)) return;
-          clearTimeout(timer);
-          events.off('line', listener);
-          resolve(line);
-        };
-        events.on('line', listener);
-        void exited.then(() => {
-          clearTimeout(timer);
-          events.off('line', listener);
-          reject(new Error(`process exited before a line matching ${pattern}; output:\n${lines.join('\n')}`));
-        });
-      });
-    },
-  };
+  void exited.then(() => output.end('the process exited'));
+  return { child, lines: output.all, exited, waitForLine: (pattern, timeoutMs) => output.waitFor(pattern, timeoutMs) };
 };

@@ -9,13 +9,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { probeRedis } from '../../src/local/local-redis.ts';
+import { probeRedis } from '../../src/launcher/local-redis.ts';
 import { createProducer } from '../../src/producer/index.ts';
+import { Lines } from './lines.ts';
 import { StubService } from './stub-service.ts';
 
 const cwd = process.argv[2]!;
 const report: Record<string, unknown> = {};
-const lines: string[] = [];
+const output = new Lines();
+const lines = output.all;
 
 /** Pids of every process below `pid`, from /proc (ppid links). */
 const descendants = (pid: number): number[] => {
@@ -49,14 +51,6 @@ const commandOf = (pid: number) => {
     return '?';
   }
 };
-const waitForLine = (pattern: RegExp, ms: number) =>
-  new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const line = lines.find((l) => pattern.test(l));
-      if (line) (clearInterval(timer), resolve(line));
-    }, 50);
-    setTimeout(() => (clearInterval(timer), reject(new Error(`no line matching ${pattern} within ${ms} ms`))), ms);
-  });
 
 const order = await StubService.start();
 const invoiceId = `inv-${randomUUID()}`;
@@ -82,11 +76,11 @@ const hub = spawn('npm', ['start'], {
     npm_config_update_notifier: 'false',
   },
 });
-for (const stream of [hub.stdout!, hub.stderr!]) createInterface({ input: stream }).on('line', (l) => lines.push(l));
+for (const stream of [hub.stdout!, hub.stderr!]) createInterface({ input: stream }).on('line', (l) => output.add(l));
 const exited = new Promise<number | null>((resolve) => hub.once('exit', (code) => resolve(code)));
 
 try {
-  await waitForLine(/^hub: running/, 60_000);
+  await output.waitFor(/^hub: running/, 180_000);
   report.privateRedisLine = lines.find((l) => /started a private redis-server/.test(l));
   report.dataDirCreated = existsSync(`${cwd}/.hub-data/redis/appendonlydir`);
 
@@ -136,6 +130,9 @@ try {
     }
   }
 } finally {
+  // npm start runs the compiled build, as the image does, compiling first on a fresh checkout.
+  report.compiledFirst = lines.some((l) => /^run-built: compiling to dist\/ \(first run/.test(l));
+  report.ranCompiled = lines.some((l) => l === 'run-built: dist/src/launcher/start.js');
   report.output = lines.filter((l) => !l.startsWith('{')).slice(-40);
   report.errors = lines.filter((l) => /"level":"(error|fatal)"/.test(l)).slice(-10);
   await Promise.all([order, ...others].map((s) => s.close()));

@@ -1,34 +1,18 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { z } from 'zod';
 import { EnqueueError, PayloadTooLargeError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
-
-export const sendError = (res: Response, status: number, code: string, message: string, extra: object = {}) =>
-  res.status(status).json({ error: { code, message, ...extra } });
-
-/** Zod issues -> one entry per offending field (`items.0.id`), unknown keys each named. */
-export const fieldsOf = (error: z.ZodError): FieldProblem[] =>
-  error.issues.flatMap((issue) => {
-    const base = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: 'unknown field' }));
-    }
-    return [{ path: base || '(payload)', message: issue.message }];
-  });
+import { clip } from '../../core/validate.ts';
+import { sendError } from '../send-error.ts';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** The path of the first key that could pollute prototypes in code that merges the payload. */
+/** The path (each key clipped) of the first key that could pollute prototypes in code that merges the payload. */
 export const forbiddenKeyIn = (value: unknown, path = '', depth = 0): string | undefined => {
   if (typeof value !== 'object' || value === null || depth > 64) return undefined;
   for (const key of Object.keys(value)) {
-    const here = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return here;
+    const here = path ? `${path}.${clip(key)}` : clip(key);
+    // The tail names the key; a path of 64 long keys keeps its last 300 characters.
+    if (FORBIDDEN_KEYS.has(key)) return here.length > 300 ? `…${here.slice(-300)}` : here;
     const found = forbiddenKeyIn((value as Record<string, unknown>)[key], here, depth + 1);
     if (found) return found;
   }
@@ -45,7 +29,8 @@ export const apiErrorHandler = (log: Logger) => (err: unknown, req: Request, res
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return sendError(res, 415, 'unsupported_media_type', e.message);
   if (err instanceof EnqueueError) {
     log.warn({ path: req.path, err: e.message }, 'api: Redis unavailable');
-    return res.set('Retry-After', '5').status(503).json({ error: { code: 'unavailable', message: 'the hub cannot reach Redis; retry later' } });
+    res.set('Retry-After', '5');
+    return sendError(res, 503, 'unavailable', 'the hub cannot reach Redis; retry later');
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'bad_request', e.message);
   log.error({ path: req.path, err: e.message, stack: e.stack }, 'api: unexpected error');

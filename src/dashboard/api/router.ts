@@ -1,17 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { catalog, type AnyContract, type TaskName } from '../../contracts/index.ts';
-import { didYouMean } from '../../core/did-you-mean.ts';
-import { InvalidPayloadError } from '../../core/errors.ts';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { catalog, type AnyContract } from '../../contracts/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../core/validate.ts';
 import type { Producer } from '../../producer/index.ts';
-import { allows, bearerAuth, type ApiClient } from '../api-tokens.ts';
-import { roleOf, type Account } from '../auth.ts';
+import { bearerAuth, type ApiClient } from '../api-tokens.ts';
+import { basicAuth, type Account } from '../auth.ts';
+import type { AuthGuard } from '../auth-throttle.ts';
+import type { Control } from '../../control/control.ts';
 import { describeTask } from '../task-schemas.ts';
-import { apiErrorHandler, fieldsOf, forbiddenKeyIn, sendError } from './errors.ts';
-import { FindQuery, findJobs } from './find-jobs.ts';
+import { sendError } from '../send-error.ts';
+import { cancelEventRoute, cancelRoute } from './cancel.ts';
+import { controlRoutes } from './control-routes.ts';
+import { enqueueRoute } from './enqueue.ts';
+import { apiErrorHandler } from './errors.ts';
+import { eventStatusRoute, listEvents, publishRoute } from './events.ts';
+import { limitsRoute, type LimitsDeps } from './limits.ts';
+import { cancelWorkflowRoute, describeWorkflows, startWorkflowRoute, workflowStatusRoute } from './workflows.ts';
 
 export interface ApiDeps {
   clients: readonly ApiClient[];
@@ -23,24 +28,29 @@ export interface ApiDeps {
   /** False while the connection is down: answer 503 at once instead of waiting out the producer's deadline. */
   redisReady?: () => boolean;
   maxBodyBytes?: number;
+  /** Counts wrong tokens and logins, answers 429 to an address that keeps failing (shared with the board). */
+  guard: AuthGuard;
+  /** The control operations (cancel, jobs by filter and key, replays, schedules, queues, audit). */
+  control: Control;
+  /** Where GET /limits reads the limiters, keyed tasks and pools. */
+  flow?: LimitsDeps;
 }
 
 const contracts = catalog as Record<string, AnyContract>;
-const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
 /** People logged into the board may read through the API (find jobs, the catalog); enqueueing needs a token. */
 const BOARD_READER: ApiClient = { name: 'dashboard', token: '', scopes: ['*'] };
 
-export const createApiRouter = ({ clients, accounts, producerFor, queues, log, redisReady = () => true, maxBodyBytes = DEFAULT_MAX_PAYLOAD_BYTES }: ApiDeps): Router => {
+export const createApiRouter = ({ clients, accounts, producerFor, log, guard, control, redisReady = () => true, maxBodyBytes = DEFAULT_MAX_PAYLOAD_BYTES, flow }: ApiDeps): Router => {
   const router = Router();
-  const bearer = bearerAuth(clients);
+  const bearer = bearerAuth(clients, guard);
+  const basic = basicAuth(accounts, guard);
   const readAuth = (req: Request, res: Response, next: NextFunction) => {
-    if (/^Basic /i.test(req.headers.authorization ?? '') && roleOf(accounts, req.headers.authorization)) {
+    if (!/^Basic /i.test(req.headers.authorization ?? '')) return bearer(req, res, next);
+    basic(req, res, () => {
       req.apiClient = BOARD_READER;
-      return next();
-    }
-    return bearer(req, res, next);
+      next();
+    });
   };
-  const reader = producerFor('api');
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
@@ -56,54 +66,29 @@ export const createApiRouter = ({ clients, accounts, producerFor, queues, log, r
     sendError(res, 503, 'unavailable', 'the hub cannot reach Redis; retry later');
   };
 
-  const knownTaskInScope = (req: Request, res: Response, next: NextFunction) => {
-    const name = String(req.params.name);
-    if (!Object.hasOwn(contracts, name)) return sendError(res, 404, 'unknown_task', `unknown task "${name}"${didYouMean(name, Object.keys(contracts))}`);
-    if (!allows(req.apiClient!, name)) return sendError(res, 403, 'forbidden', `client "${req.apiClient!.name}" may not enqueue ${name}`);
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is(['application/json', 'application/*+json'])) return sendError(res, 415, 'unsupported_media_type', 'send the payload as application/json');
-    next();
-  };
+  router.post('/tasks/:name', bearer, ...enqueueRoute({ producerFor, log, redisReady, maxBodyBytes }));
 
-  router.post('/tasks/:name', bearer, knownTaskInScope, needsRedis, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const name = String(req.params.name) as TaskName;
-    const client = req.apiClient!;
-    const payload: unknown = req.body ?? {};
-    const polluting = forbiddenKeyIn(payload);
-    if (polluting) return sendError(res, 400, 'invalid_payload', `field "${polluting}" is not allowed`, { fields: [{ path: polluting, message: 'reserved key' }] });
-    const requestId = req.get('x-request-id') ?? randomUUID();
-    const idempotencyKey = req.get('idempotency-key');
-    if (!HEADER_VALUE.test(requestId)) return sendError(res, 400, 'invalid_header', 'X-Request-ID: 1-200 visible ASCII characters');
-    if (idempotencyKey !== undefined && !HEADER_VALUE.test(idempotencyKey)) return sendError(res, 400, 'invalid_header', 'Idempotency-Key: 1-200 visible ASCII characters');
-    try {
-      const job = await producerFor(`api:${client.name}`).enqueue(name, payload as never, { requestId, ...(idempotencyKey ? { idempotencyKey } : {}) });
-      log.info({ client: client.name, task: name, jobId: job.id, requestId }, 'api: enqueued');
-      res.status(202).set('X-Request-ID', requestId).location(`/api/v1/jobs/${job.id}`).json({ id: job.id, task: name, queue: job.queue, requestId });
-    } catch (err) {
-      if (!(err instanceof InvalidPayloadError)) throw err;
-      const parsed = contracts[name]!.schema.safeParse(payload);
-      const fields = parsed.success ? [] : fieldsOf(parsed.error);
-      sendError(res, 400, 'invalid_payload', `invalid payload for ${name}: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, { fields });
-    }
-  });
+  const reader = producerFor('api');
+  router.get('/events', readAuth, listEvents);
+  router.post('/events/:name', bearer, ...publishRoute({ producerFor, log, redisReady, maxBodyBytes }));
+  router.get('/events/:name/:eventId', readAuth, needsRedis, ...eventStatusRoute(reader));
 
-  router.get('/jobs', readAuth, needsRedis, async (req, res) => {
-    const query = FindQuery.safeParse(req.query);
-    if (!query.success) return sendError(res, 400, 'invalid_query', 'expected ?task=<name>&state=<state>&limit=<1..100>', { fields: fieldsOf(query.error) });
-    if (!allows(req.apiClient!, query.data.task)) return sendError(res, 403, 'forbidden', `client "${req.apiClient!.name}" may not read ${query.data.task}`);
-    const queue = queues.get(contracts[query.data.task]!.queue)!;
-    res.json(await findJobs(queue, query.data));
-  });
+  // A workflow body lists up to 10,000 steps: 64 payloads' worth of body rather than one.
+  router.get('/workflows', readAuth, describeWorkflows);
+  router.post('/workflows', bearer, ...startWorkflowRoute({ producerFor, log, redisReady, maxBodyBytes: maxBodyBytes * 64 }));
+  router.get('/workflows/:id', readAuth, needsRedis, workflowStatusRoute(reader));
+  router.delete('/workflows/:id', bearer, needsRedis, cancelWorkflowRoute(producerFor, log));
 
-  router.get('/jobs/:id', readAuth, needsRedis, async (req, res) => {
-    const id = String(req.params.id);
-    const job = /^[A-Za-z0-9._-]{1,200}$/.test(id) ? await reader.getJob(id) : undefined;
-    if (!job) return sendError(res, 404, 'job_not_found', `job ${id} not found (never enqueued, or removed by retention)`);
-    if (!allows(req.apiClient!, job.task)) return sendError(res, 403, 'forbidden', `client "${req.apiClient!.name}" may not read ${job.task} jobs`);
-    res.json(job);
-  });
+  // Cancel answers 200/409/404 from what it found (api/cancel.ts); the rest of control (jobs by
+  // filter and key, replays, schedules, queues, audit) is control-routes.ts.
+  router.delete('/jobs/:id', ...cancelRoute({ control, log, bearer, basic, needsRedis }));
+  router.delete('/events/:name/:eventId', ...cancelEventRoute({ control, log, bearer, basic, needsRedis }));
+  router.use(['/jobs', '/replays', '/schedules', '/queues', '/audit'], readAuth, needsRedis);
+  router.use(controlRoutes({ control }));
 
-  router.use(readAuth, (_req, res) => sendError(res, 404, 'not_found', 'no such endpoint; see GET /api/v1/tasks'));
+  if (flow) router.get('/limits', readAuth, needsRedis, limitsRoute(flow));
+
+  router.use(readAuth, (_req, res) => sendError(res, 404, 'not_found', 'no such endpoint; see GET /api/v1/tasks, GET /api/v1/events and GET /api/v1/workflows'));
   router.use(apiErrorHandler(log));
   return router;
 };
