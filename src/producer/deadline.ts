@@ -22,10 +22,15 @@ export const withDeadline = <T, R = T>(work: Promise<T>, ms: number, what: strin
     );
   });
 
+// Redis's own error codes match as upper-case words: "removed by retention" is not MOVED.
+const REDIS_CODE = /\b(OOM|READONLY|NOPERM|TRYAGAIN|MOVED|ASK|CLUSTERDOWN|CROSSSLOT|LOADING|BUSY|MASTERDOWN)\b/;
+const REDIS_WORDING = /redis|stream|ECONN|Connection|closed|MaxRetriesPerRequest|cluster|slots|startup nodes/i;
+const isRedisError = (err: Error): boolean => REDIS_CODE.test(err.message) || REDIS_WORDING.test(`${err.name} ${err.message}`);
+
 /** Redis errors (refused, OOM under noeviction, read-only replica, an ACL denying the queue's keys, a cluster failing over) become one error type with the cause kept. */
 export const asEnqueueError = (err: unknown, what: string): Error => {
   if (err instanceof EnqueueError) return err;
-  if (err instanceof Error && /redis|stream|ECONN|OOM|READONLY|NOPERM|Connection|closed|MaxRetriesPerRequest|cluster|TRYAGAIN|MOVED|slots|startup nodes/i.test(`${err.name} ${err.message}`)) {
+  if (err instanceof Error && isRedisError(err)) {
     // ioredis's own wording ("Reached the max retries per request limit ...") says nothing to a caller.
     const reason = err.name === 'MaxRetriesPerRequestError' ? 'the connection to Redis dropped before it answered' : err.message;
     return new EnqueueError(`${what}: ${reason}`, { cause: err });
