@@ -152,43 +152,48 @@ const cli = ((): string[] | undefined => {
   return undefined;
 })();
 
-describe.skipIf(!cli)('docker-compose.yml, validated by compose itself', () => {
+/**
+ * `compose config` on a copy of `file` in a temp folder with .env.example as its .env: what an
+ * operator's first `docker compose up` would resolve, with only PATH, HOME and `env` set.
+ */
+const composeConfig = (file: string) => {
   const [cmd, ...pre] = cli ?? ['true'];
   const dir = mkdtempSync(join(tmpdir(), 'task-hub-compose-'));
-  copyFileSync(join(root, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
+  copyFileSync(join(root, file), join(dir, file));
   copyFileSync(join(root, '.env.example'), join(dir, '.env'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (env: NodeJS.ProcessEnv) =>
-    spawnSync(cmd!, [...pre, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), 'config'], {
+  return (env: NodeJS.ProcessEnv, args: string[] = []) =>
+    spawnSync(cmd!, [...pre, '--project-directory', dir, '-f', join(dir, file), ...args], {
       cwd: dir,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       encoding: 'utf8',
     });
+};
 
+/** Both compose files must resolve with a password and refuse, saying where to set it, without one. */
+const acceptsWithPasswordOnly = (run: ReturnType<typeof composeConfig>, worker: (environment: Service['environment']) => void) => {
   it('accepts the file with .env.example as .env and a password set', () => {
-    const result = run({ REDIS_PASSWORD: 'compose-test-password' });
+    const result = run({ REDIS_PASSWORD: 'compose-test-password' }, ['config']);
     expect(result.stderr).not.toMatch(/error|invalid/i);
     expect(result.status).toBe(0);
-    const resolved = parse(result.stdout) as { services: Record<string, Service> };
-    expect(resolved.services.worker!.environment?.REDIS_URL).toBe('redis://:compose-test-password@redis:6379');
-  });
-
-  it('accepts the monitoring profile', () => {
-    const services = (args: string[]) =>
-      spawnSync(cmd!, [...pre, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), ...args, 'config', '--services'], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_PASSWORD: 'compose-test-password' },
-        encoding: 'utf8',
-      });
-    const monitoring = services(['--profile', 'monitoring']);
-    expect(monitoring.status, monitoring.stderr).toBe(0);
-    expect(monitoring.stdout.trim().split('\n').sort()).toEqual(['beat', 'dashboard', 'grafana', 'prometheus', 'redis', 'worker']);
+    worker((parse(result.stdout) as { services: Record<string, Service> }).services.worker!.environment);
   });
 
   it('refuses to run without REDIS_PASSWORD, saying where to set it', () => {
-    const result = run({});
+    const result = run({}, ['config']);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/set REDIS_PASSWORD in \.env/);
+  });
+};
+
+describe.skipIf(!cli)('docker-compose.yml, validated by compose itself', () => {
+  const run = composeConfig('docker-compose.yml');
+  acceptsWithPasswordOnly(run, (environment) => expect(environment?.REDIS_URL).toBe('redis://:compose-test-password@redis:6379'));
+
+  it('accepts the monitoring profile', () => {
+    const monitoring = run({ REDIS_PASSWORD: 'compose-test-password' }, ['--profile', 'monitoring', 'config', '--services']);
+    expect(monitoring.status, monitoring.stderr).toBe(0);
+    expect(monitoring.stdout.trim().split('\n').sort()).toEqual(['beat', 'dashboard', 'grafana', 'prometheus', 'redis', 'worker']);
   });
 });
 
@@ -255,31 +260,9 @@ describe('docker-compose.cluster.yml: the hub on a Redis Cluster', () => {
   });
 
   describe.skipIf(!cli)('validated by compose itself', () => {
-    const [cmd, ...pre] = cli ?? ['true'];
-    const dir = mkdtempSync(join(tmpdir(), 'task-hub-compose-cluster-'));
-    copyFileSync(join(root, 'docker-compose.cluster.yml'), join(dir, 'docker-compose.cluster.yml'));
-    copyFileSync(join(root, '.env.example'), join(dir, '.env'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    const run = (env: NodeJS.ProcessEnv) =>
-      spawnSync(cmd!, [...pre, '--project-directory', dir, '-f', join(dir, 'docker-compose.cluster.yml'), 'config'], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        encoding: 'utf8',
-      });
-
-    it('accepts the file with .env.example as .env and a password set', () => {
-      const result = run({ REDIS_PASSWORD: 'compose-test-password' });
-      expect(result.stderr).not.toMatch(/error|invalid/i);
-      expect(result.status).toBe(0);
-      const resolved = parse(result.stdout) as { services: Record<string, Service> };
-      expect(resolved.services.worker!.environment?.REDIS_URL).toBe('redis://:compose-test-password@cluster');
-      expect(resolved.services.worker!.environment?.REDIS_CLUSTER_NODES).toBe('redis-1:6379,redis-2:6379,redis-3:6379');
-    });
-
-    it('refuses to run without REDIS_PASSWORD, saying where to set it', () => {
-      const result = run({});
-      expect(result.status).not.toBe(0);
-      expect(result.stderr).toMatch(/set REDIS_PASSWORD in \.env/);
+    acceptsWithPasswordOnly(composeConfig('docker-compose.cluster.yml'), (environment) => {
+      expect(environment?.REDIS_URL).toBe('redis://:compose-test-password@cluster');
+      expect(environment?.REDIS_CLUSTER_NODES).toBe('redis-1:6379,redis-2:6379,redis-3:6379');
     });
   });
 });

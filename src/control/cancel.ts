@@ -1,11 +1,10 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../core/redis.ts';
 import { ControlError } from './errors.ts';
-import { cancelJobIn, cancelReason, type CancelJobResult } from '../core/cancel.ts';
+import { cancelAudited, cancelReason, type CancelJobResult } from '../core/cancel.ts';
 import { candidateQueues } from '../producer/cancel.ts';
 import { eventJobsOf } from '../producer/publish.ts';
 import type { JobRef } from '../producer/index.ts';
-import { audit } from './audit.ts';
 
 /** What cancel needs: the hub's Redis, its key prefix, and its queues by name (a subset of what every control operation gets). */
 export interface ControlDeps {
@@ -32,11 +31,8 @@ export interface CancelRequest {
  */
 export const cancelJob = async (deps: ControlDeps, ref: JobRef, { reason: raw, who, may }: CancelRequest): Promise<CancelJobResult> => {
   const reason = cancelReason(raw);
-  const id = typeof ref === 'string' ? ref : ref.id;
   const queues = candidateQueues(ref).map((name) => deps.queue(name));
-  const result = await cancelJobIn(deps.redis, queues, id, reason, may);
-  await audit(deps.redis, deps.prefix, { who, action: 'job.cancel', target: id, detail: { reason }, outcome: result.outcome });
-  return result;
+  return cancelAudited(deps.redis, deps.prefix, { queues, id: typeof ref === 'string' ? ref : ref.id, reason, who, may });
 };
 
 /** Cancels several jobs, one after the other, each as cancelJob would (each audited). */

@@ -1,4 +1,5 @@
 import { ErrorCode, type Queue } from 'bullmq';
+import { audit } from './audit-log.ts';
 import type { RedisClient } from './redis.ts';
 import { CANCELLED_PREFIX, InvalidOptionError } from './errors.ts';
 
@@ -162,6 +163,20 @@ export const cancelJobIn = async (
     return { id, task, queue: queue.name, outcome: 'removed' };
   }
   return { id, outcome: 'not_found' };
+};
+
+/**
+ * cancelJobIn, then the audit entry of who asked: one job's cancel as `hub.cancel` and the control
+ * surface (API, board, CLI) both do it. `reason` is checked already (cancelReason).
+ */
+export const cancelAudited = async (
+  redis: RedisClient,
+  hubPrefix: string,
+  { queues, id, reason, who, may }: { queues: readonly Queue[]; id: string; reason: string; who: string; may?: (task: string) => boolean },
+): Promise<CancelJobResult> => {
+  const result = await cancelJobIn(redis, queues, id, reason, may);
+  await audit(redis, hubPrefix, { who, action: 'job.cancel', target: id, detail: { reason }, outcome: result.outcome });
+  return result;
 };
 
 /** Whether a failure reason is a cancel's. */

@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../core/redis.ts';
 import { queues as queueSpecs } from '../../queues.config.ts';
-import { audit } from '../core/audit-log.ts';
-import { cancelJobIn, cancelReason, type CancelJobResult } from '../core/cancel.ts';
+import { cancelAudited, cancelReason, type CancelJobResult } from '../core/cancel.ts';
 import type { EventName } from '../../events.ts';
 import { queueOfJobId } from './job-ids.ts';
 import { eventJobsOf } from './publish.ts';
@@ -42,11 +41,7 @@ export const cancelWith =
       return Promise.reject(err as Error);
     }
     const id = typeof ref === 'string' ? ref : ref.id;
-    return guarded(`could not cancel job ${id}`, async () => {
-      const result = await cancelJobIn(connection, candidateQueues(ref).map(queueNamed), id, reason);
-      await audit(connection, prefix, { who: `service:${service}`, action: 'job.cancel', target: id, detail: { reason }, outcome: result.outcome });
-      return result;
-    });
+    return guarded(`could not cancel job ${id}`, () => cancelAudited(connection, prefix, { queues: candidateQueues(ref).map(queueNamed), id, reason, who: `service:${service}` }));
   };
 
 /**

@@ -36,11 +36,7 @@ const run = async (world: ReturnType<typeof useFaultWorld>, prefix: string, dura
   const producers = Promise.all([produce(), produce(), produce()]);
   await sleep(3_000);
   const inFlight = await activeJobs(world.client(), prefix, 'order');
-  await world.redis!.kill();
-  await sleep(2_000);
-  await world.restartRedis();
-  const restartedAt = Date.now();
-  await sleep(3_000);
+  const restartedAt = await world.redisOutage();
   producing = false;
   await producers;
   const result = await account({ redis: world.client(), prefix, queue: 'order', accepted, processes: [worker], service: world.service, settleMs: durable ? 60_000 : 8_000 });

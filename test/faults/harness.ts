@@ -49,6 +49,18 @@ export const useFaultWorld = () => {
       world.redis = await startRedisServer({ dir: join(dir, 'redis'), port: world.redis!.port, ...world.redisOptions });
       return world.redis;
     },
+    /**
+     * The outage of scenarios 2 and 2c: SIGKILL Redis, restart it on its data `downMs` later, and let
+     * the run go on `thenMs` more. Answers when it came back.
+     */
+    async redisOutage({ downMs = 2_000, thenMs = 3_000 } = {}) {
+      await world.redis!.kill();
+      await sleep(downMs);
+      await world.restartRedis();
+      const restartedAt = Date.now();
+      await sleep(thenMs);
+      return restartedAt;
+    },
     client() {
       const c = new Redis(world.redis!.url, { maxRetriesPerRequest: null });
       c.on('error', () => {});

@@ -1,14 +1,15 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { events } from '../../../events.ts';
-import { cancelEvent, cancelJob, type CancelRequest, type ControlDeps } from '../../control/cancel.ts';
-import { didYouMean } from '../../core/did-you-mean.ts';
+import { cancelEventOrRefuse, cancelJob, type CancelRequest, type ControlDeps } from '../../control/cancel.ts';
+import { ControlError } from '../../control/errors.ts';
 import { InvalidOptionError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { withDeadline } from '../../producer/deadline.ts';
 import { allowsAction, type ApiClient } from '../api-tokens.ts';
 import { sameOriginWrites } from '../auth.ts';
 import { sendError } from '../send-error.ts';
+import { sendUnknownEvent } from './events.ts';
 
 export interface CancelRouteDeps {
   control: ControlDeps;
@@ -110,7 +111,7 @@ export const cancelEventRoute = ({ control, log, bearer, basic, needsRedis, time
   const cancel = async (req: Request, res: Response) => {
     const name = String(req.params.name);
     const eventId = String(req.params.eventId);
-    if (!Object.hasOwn(events, name)) return sendError(res, 404, 'unknown_event', `unknown event "${name.slice(0, 100)}"${didYouMean(name, Object.keys(events))}; see GET /api/v1/events`);
+    if (!Object.hasOwn(events, name)) return sendUnknownEvent(res, name);
     if (eventId.length > 200) return sendError(res, 404, 'event_not_found', 'no event has an id over 200 characters');
     const request = cancelRequestOf(req, res);
     if (!request) return;
@@ -118,13 +119,11 @@ export const cancelEventRoute = ({ control, log, bearer, basic, needsRedis, time
     const denied = events[name as keyof typeof events].subscribers.find(({ task }) => request.may && !request.may(task));
     if (denied) return forbidden(res, client, denied.task);
     try {
-      const result = await withDeadline(cancelEvent(control, name, eventId, request), timeoutMs, `could not cancel event ${name} ${eventId}`);
-      if (result.jobs.every((j) => j.outcome === 'not_found')) {
-        return sendError(res, 404, 'event_not_found', `no job of event ${name} "${eventId}" found (never published, or removed by retention)`);
-      }
+      const result = await withDeadline(cancelEventOrRefuse(control, name, eventId, request), timeoutMs, `could not cancel event ${name} ${eventId}`);
       log.info({ who: request.who, event: name, eventId, outcomes: result.jobs.map((j) => j.outcome) }, 'api: event cancelled');
       return res.json(result);
     } catch (err) {
+      if (err instanceof ControlError) return sendError(res, err.status, err.code, err.message, err.extra);
       invalidOption(res, err);
     }
   };

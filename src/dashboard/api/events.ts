@@ -22,10 +22,14 @@ export interface EventRouteDeps {
 
 const hubEvents: AnyEvents = events;
 
+/** The 404 of every route under /api/v1/events for a name events.ts does not declare, with a suggestion. */
+export const sendUnknownEvent = (res: Response, name: string) =>
+  sendError(res, 404, 'unknown_event', `unknown event "${clip(name)}"${didYouMean(name, Object.keys(hubEvents))}; see GET /api/v1/events`);
+
 /** 404 for an unknown event (with a suggestion), 403 outside the client's scopes; `verb` for the message. */
 const knownEventInScope = (verb: string) => (req: Request, res: Response, next: NextFunction) => {
   const name = String(req.params.name);
-  if (!Object.hasOwn(hubEvents, name)) return sendError(res, 404, 'unknown_event', `unknown event "${clip(name)}"${didYouMean(name, Object.keys(hubEvents))}; see GET /api/v1/events`);
+  if (!Object.hasOwn(hubEvents, name)) return sendUnknownEvent(res, name);
   if (!allowsEvent(req.apiClient!, name)) return sendError(res, 403, 'forbidden', `client "${req.apiClient!.name}" may not ${verb} ${name} (scope events or event:${name})`);
   next();
 };
