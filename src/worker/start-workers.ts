@@ -113,6 +113,9 @@ export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> =
       // Retention for jobs added without options (plain BullMQ clients, the dashboard's form).
       removeOnComplete: spec.keepCompleted,
       removeOnFail: spec.keepFailed,
+      // Started below, once the cancel channel is subscribed: a job taken earlier could miss its
+      // cancel, and listeners added when this returns would miss its events.
+      autorun: false,
     }, opts.registry, hooks);
     worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
     return worker;
@@ -127,6 +130,8 @@ export const startWorkers = async (opts: WorkerHubOptions): Promise<WorkerHub> =
     // In process or a crash suspect's child; else a sandboxed queue's child, through BullMQ's per-job signal.
     cancelRunning: (queue, id, reason) => suspects.processor.cancel(queue, id, reason) || (byQueue.get(queue)?.cancelJob(id, childCancel(reason)) ?? false),
   });
+  // No job is taken before a cancel of it could be heard. run() settles when the worker closes.
+  for (const worker of workers) worker.run().catch((err: unknown) => log.error({ queue: worker.name, err: (err as Error).message }, 'worker stopped running'));
   log.info({ queues: opts.queues }, 'worker ready');
 
   return {
