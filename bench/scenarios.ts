@@ -38,14 +38,25 @@ const WARMUP = 2_000;
 // on Node 20), so neither side pays for the harness.
 const rawOptions = jobOptionsFor(invoice);
 
+/**
+ * What the enqueue rows add: a plain task (no business key: what every capability must leave
+ * free), or order.generateInvoice, which the hub also indexes under its orderId (two more commands).
+ */
+export type Enqueued = 'plain' | 'keyed';
+const ENQUEUED = {
+  plain: { contract: order.summarizeResults, payload: (): object => ({ label: randomUUID(), results: [] }), options: jobOptionsFor(order.summarizeResults) },
+  keyed: { contract: order.generateInvoice, payload: (): object => ({ orderId: randomUUID() }), options: jobOptionsFor(order.generateInvoice) },
+};
+
 /** (1) producer.enqueue vs Queue.add, same task, payload and job options, 100 in flight. */
-export const enqueueRate = async (env: Env, side: Side, n: number): Promise<number> => {
+export const enqueueRate = async (env: Env, side: Side, n: number, kind: Enqueued): Promise<number> => {
   const prefix = env.nextPrefix(side);
-  const payloads = Array.from({ length: n }, () => ({ orderId: randomUUID() }));
+  const { contract, payload, options } = ENQUEUED[kind];
+  const payloads = Array.from({ length: n }, payload);
   try {
     if (side === 'hub') {
       const producer = createProducer({ redisUrl: env.redisUrl, prefix, service: 'bench' });
-      const enqueue = (i: number) => producer.enqueue('order.generateInvoice', payloads[i]!);
+      const enqueue = (i: number) => producer.enqueue(contract.name as 'order.generateInvoice', payloads[i] as never);
       await pool(WARMUP, 100, enqueue); // connect, load scripts and warm the JIT outside the timing
       const rate = await pool(n, 100, enqueue);
       await producer.close();
@@ -53,7 +64,7 @@ export const enqueueRate = async (env: Env, side: Side, n: number): Promise<numb
     }
     const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     const queue = queueOn(connection, prefix);
-    const add = (i: number) => queue.add(invoice.name, payloads[i]!, withJobId(rawOptions, newJobId(QUEUE)));
+    const add = (i: number) => queue.add(contract.name, payloads[i]!, withJobId(options, newJobId(QUEUE)));
     await pool(WARMUP, 100, add);
     const rate = await pool(n, 100, add);
     await queue.close();
@@ -65,14 +76,15 @@ export const enqueueRate = async (env: Env, side: Side, n: number): Promise<numb
 };
 
 /** (2) producer.enqueueMany vs Queue.addBulk, batches of `batch`, one batch at a time. */
-export const bulkRate = async (env: Env, side: Side, n: number, batch: number): Promise<number> => {
+export const bulkRate = async (env: Env, side: Side, n: number, batch: number, kind: Enqueued): Promise<number> => {
   const prefix = env.nextPrefix(side);
-  const payloads = Array.from({ length: n }, () => ({ orderId: randomUUID() }));
+  const { contract, payload, options } = ENQUEUED[kind];
+  const payloads = Array.from({ length: n }, payload);
   const batches = Array.from({ length: n / batch }, (_, b) => payloads.slice(b * batch, (b + 1) * batch));
   try {
     if (side === 'hub') {
       const producer = createProducer({ redisUrl: env.redisUrl, prefix, service: 'bench' });
-      const enqueueMany = (b: number) => producer.enqueueMany(batches[b]!.map((payload) => ({ task: 'order.generateInvoice' as const, payload })));
+      const enqueueMany = (b: number) => producer.enqueueMany(batches[b]!.map((p) => ({ task: contract.name as 'order.generateInvoice', payload: p as never })));
       await enqueueMany(0);
       const rate = await pool(batches.length, 1, enqueueMany);
       await producer.close();
@@ -81,7 +93,7 @@ export const bulkRate = async (env: Env, side: Side, n: number, batch: number): 
     const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     const queue = queueOn(connection, prefix);
     const addBulk = (b: number) =>
-      queue.addBulk(batches[b]!.map((data) => ({ name: invoice.name, data, opts: withJobId(rawOptions, newJobId(QUEUE)) })));
+      queue.addBulk(batches[b]!.map((data) => ({ name: contract.name, data, opts: withJobId(options, newJobId(QUEUE)) })));
     await addBulk(0);
     const rate = await pool(batches.length, 1, addBulk);
     await queue.close();

@@ -37,6 +37,9 @@ export interface KeyedJob {
   boardUrl: string;
 }
 
+/** How long a key member without its job is taken for an add still under way, not for a removed job. */
+const PENDING_ADD_MS = 60_000;
+
 /**
  * Every job indexed under the key, in every queue, newest first. Ids whose job retention has
  * removed are dropped from the index as they are found. Reads one queue's jobs per pipeline.
@@ -63,7 +66,8 @@ export const jobsByKey = async (ctl: Control, ref: string, { limit = 50, mayRead
       const states = await Promise.all(mine.map((e) => queue.getJobState(e.id)));
       mine.forEach((e, i) => {
         const [task, atm, timestamp, finishedOn, failedReason, record] = (replies[i]?.[1] ?? []) as (string | null)[];
-        if (!task) return void stale.push(e.member);
+        // The index is written beside the add: a member younger than a minute may await its job.
+        if (!task) return void (Date.now() - e.at > PENDING_ADD_MS && stale.push(e.member));
         if (!mayRead(task)) return void hidden++;
         const state = states[i]!;
         const failure = state === 'failed' ? readFailure(record, failedReason) : undefined;

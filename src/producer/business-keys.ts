@@ -9,8 +9,9 @@ export interface IndexedJob {
 }
 
 /**
- * Records a job under each business key its task declares: one round trip per key (ZADD +
- * EXPIRE of that key alone: each key value is its own hash slot). The TTL is refreshed on every write.
+ * Records a job under each business key its task declares: ZADD + EXPIRE of that key alone (each
+ * key value is its own hash slot), sent together. The TTL is refreshed on every write. A member
+ * whose job never came to be (its add failed) is skipped by lookups, as one removed by retention is.
  */
 export const indexJob = async (redis: RedisClient, hubPrefix: string, queue: string, jobId: string, { contract, data, delayMs }: IndexedJob): Promise<void> => {
   const now = Date.now();
@@ -20,17 +21,9 @@ export const indexJob = async (redis: RedisClient, hubPrefix: string, queue: str
     const value = keyValueOf(data, name);
     if (value === undefined) continue;
     const key = keyIndexKey(hubPrefix, name, value);
-    writes.push(
-      redis
-        .pipeline()
-        .zadd(key, now, keyMember(queue, jobId))
-        .expire(key, ttl)
-        .exec()
-        .then((replies) => {
-          const failed = replies?.find(([err]) => err)?.[0];
-          if (failed) throw failed;
-        }),
-    );
+    // Two commands, not a pipeline: a pipeline on a connection BullMQ has defined its ~50 scripts
+    // on copies each of them first, which cost more than the add itself.
+    writes.push(redis.zadd(key, now, keyMember(queue, jobId)), redis.expire(key, ttl));
   }
   await Promise.all(writes);
 };

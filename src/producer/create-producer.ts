@@ -74,16 +74,20 @@ export const createProducer = (options: ProducerOptions) => {
     return { queue: contract.queue, name: task, data: withMeta(parsed, meta), opts: jobOpts, trace, contract };
   };
 
-  /** The add; tasks that declare business keys also index the job under them (another slot, so another command). */
-  /** The add itself: replicated when asked (durability), then indexed under the task's business keys if it has any. */
+  /**
+   * The add itself, replicated when asked (durability). A task that declares business keys also
+   * indexes the job under them (other slots, so other commands), sent beside the add rather than
+   * after it: the id is the hub's own. A deduplicated add (its id may be an earlier job's), or one
+   * made before the connection is up, is indexed once it answers.
+   */
   const addJob = (job: ReturnType<typeof prepare>) => {
     const queue = queueNamed(job.queue);
     const added = replication ? addReplicated(connection, queue, job, replication) : queue.add(job.name, job.data, job.opts);
     if (!job.contract.keys.length) return added;
-    return added.then(async (done) => {
-      await indexJob(connection, prefix, queue.name, done.id!, { contract: job.contract, data: job.data, delayMs: job.opts.delay });
-      return done;
-    });
+    const index = (id: string) => indexJob(connection, prefix, queue.name, id, { contract: job.contract, data: job.data, delayMs: job.opts.delay });
+    // Not yet connected (no offline queue: the add waits, a bare command would fail) or deduplicated.
+    if (job.opts.deduplication || connection.status !== 'ready') return added.then(async (done) => (await index(done.id!), done));
+    return Promise.all([added, index(job.opts.jobId!)]).then(([done]) => done);
   };
 
   /** `work` under the deadline, its Redis errors as EnqueueError, its result through `map`: one promise. */
