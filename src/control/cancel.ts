@@ -4,6 +4,10 @@ import { ControlError } from './errors.ts';
 import { cancelAudited, cancelReason, type CancelJobResult } from '../core/cancel.ts';
 import { candidateQueues } from '../producer/cancel.ts';
 import { eventJobsOf } from '../producer/publish.ts';
+import { workflowCanceller, type CancelledWorkflow } from '../producer/workflow-reads.ts';
+import { WORKFLOW_ID } from '../contracts/workflow.ts';
+import { readWorkflow } from '../core/workflow/state.ts';
+import { audit } from './audit.ts';
 import type { JobRef } from '../producer/index.ts';
 
 /** What cancel needs: the hub's Redis, its key prefix, and its queues by name (a subset of what every control operation gets). */
@@ -79,4 +83,28 @@ export const cancelEventOrRefuse = async (deps: ControlDeps, event: string, even
     throw new ControlError(404, 'event_not_found', `no job of event ${event} "${eventId}" found (never published, or removed by retention)`);
   }
   return result;
+};
+
+/**
+ * Cancels a workflow (chain, group, chord) for the control surface (API, board, CLI), as
+ * `hub.cancelWorkflow` does: it fails as cancelled, nothing more of it is enqueued, its unfinished
+ * jobs are cancelled (each audited as `who`), and the workflow's cancel is audited too. 404 when no
+ * such workflow exists; 403, with nothing changed, when the caller may not cancel one of its tasks.
+ */
+export const cancelWorkflowOrRefuse = async (deps: ControlDeps, id: string, request: CancelRequest): Promise<CancelledWorkflow> => {
+  const reason = cancelReason(request.reason);
+  const notFound = () => new ControlError(404, 'workflow_not_found', `workflow ${id.slice(0, 100)} not found (never started, or past its retention)`);
+  const info = WORKFLOW_ID.test(id) ? await readWorkflow(deps.redis, deps.prefix, id) : undefined;
+  if (!info) throw notFound();
+  const denied = request.may && info.steps.find((s) => !request.may!(s.task));
+  if (denied) {
+    throw new ControlError(403, 'forbidden', `${request.who} may not cancel ${denied.task}, which the workflow runs (it needs the scope ${denied.task.split('.')[0]}:cancel, ${denied.task}:cancel or admin)`);
+  }
+  const cancel = workflowCanceller({ connection: deps.redis, prefix: deps.prefix, guarded: (_what, work, map) => work().then((v) => (map ? map(v) : (v as never))) }, (jobId) =>
+    cancelJob(deps, jobId, { ...request, reason }),
+  );
+  const done = await cancel(id, { reason });
+  if (!done) throw notFound();
+  await audit(deps.redis, deps.prefix, { who: request.who, action: 'workflow.cancel', target: id, detail: { reason }, outcome: done.outcome });
+  return done;
 };

@@ -20,7 +20,7 @@ export interface CancelledWorkflow {
  * aborted (they fail as cancelled). Undefined for an unknown workflow.
  */
 export const workflowCanceller =
-  (deps: WorkflowDeps, cancelJob: (id: string, opts: { reason: string }) => Promise<CancelJobResult>) =>
+  (deps: Pick<WorkflowDeps, 'connection' | 'prefix' | 'guarded'>, cancelJob: (id: string, opts: { reason: string }) => Promise<CancelJobResult>) =>
   async (id: string, { reason = 'cancelled by request' }: { reason?: string } = {}): Promise<CancelledWorkflow | undefined> => {
     if (typeof id !== 'string' || !WORKFLOW_ID.test(id)) return undefined;
     const outcome = await deps.guarded(`could not cancel workflow ${id}`, async () => {

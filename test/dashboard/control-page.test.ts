@@ -123,13 +123,32 @@ describe('the board\'s control page in a real browser', () => {
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await status(page).filter({ hasText: /has completed: there is nothing to cancel/ }).waitFor();
 
+    // Cancel a workflow: it fails as cancelled, its waiting step is removed, the next never comes.
+    await hub.stopWorker();
+    const chain = await hub.producer.chain([
+      { task: 'order.generateInvoice', payload: { orderId: randomUUID() } },
+      { task: 'order.sendConfirmation', payload: { orderId: randomUUID(), email: 'a@example.com' } },
+    ]);
+    const workflowForm = page.locator('form#cancel-workflow');
+    await workflowForm.locator('input[name=id]').fill(chain.workflowId);
+    await workflowForm.locator('input[name=reason]').fill('wrong batch');
+    await page.getByRole('button', { name: 'Cancel workflow' }).click();
+    await status(page).filter({ hasText: `cancelled workflow ${chain.workflowId}: ${chain.jobs[0]!.id} removed` }).waitFor();
+    await expect(hub.producer.waitFor(chain)).rejects.toThrow('cancelled: wrong batch');
+    expect(await hub.producer.getJob(chain.jobs[0]!.id)).toBeUndefined();
+    await workflowForm.locator('input[name=id]').fill('no-such-workflow');
+    await page.getByRole('button', { name: 'Cancel workflow' }).click();
+    await status(page).filter({ hasText: 'workflow no-such-workflow not found' }).waitFor();
+
     await page.reload();
     const audit = page.locator('#audit tbody tr');
     await audit.first().waitFor();
-    expect(await audit.count()).toBe(8);
+    expect(await audit.count()).toBe(10);
     expect(await page.locator('#audit').textContent()).toMatch(/board:admin.*replay/);
     const entries = (await readAudit(hub.redis, hub.prefix)).map((e) => `${e.who} ${e.action} ${e.target}`);
     expect(entries).toEqual([
+      `board:admin workflow.cancel ${chain.workflowId}`,
+      `board:admin job.cancel ${chain.jobs[0]!.id}`,
       `board:admin job.cancel ${failed.id}`,
       `board:admin job.cancel ${waiting.id}`,
       'board:admin replay order.generateInvoice',

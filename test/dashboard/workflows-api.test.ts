@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { queues } from '../../queues.config.ts';
+import { readAudit } from '../../src/core/audit-log.ts';
 import { useTestHub } from '../helpers/test-hub.ts';
 import { tokenOf, useDashboard } from './dashboard-harness.ts';
 
@@ -99,5 +100,26 @@ describe('POST /api/v1/workflows', () => {
     await expect(hub.producer.waitFor(started)).rejects.toThrow('cancelled: wrong batch');
     expect(await jobCount()).toBe(0);
     expect((await dash.request('DELETE', '/api/v1/workflows/nope', { as: { bearer: tokenOf('support') } })).status).toBe(404);
+  });
+
+  it("DELETE /api/v1/workflows/{id}: the board's admin login may (reason in the body), the read-only one and other sites may not; each cancel is audited as who asked", async () => {
+    await hub.stopWorker();
+    const started = (await (await dash.post('/api/v1/workflows', chord([invoice()]), checkout)).json()) as Started;
+    const path = `/api/v1/workflows/${started.workflowId}`;
+    expect((await dash.request('DELETE', path, { as: 'viewer' })).status).toBe(403);
+    expect((await dash.request('DELETE', path, { as: 'admin', headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    const badReason = await dash.request('DELETE', path, { as: 'admin', json: { reason: 'two\nlines' } });
+    expect(badReason.status).toBe(400);
+    expect(((await badReason.json()) as Refused).error.fields).toEqual([{ path: 'reason', message: expect.stringMatching(/control characters/) }]);
+    expect((await hub.producer.getWorkflow(started.workflowId))?.state).toBe('running');
+
+    const res = await dash.request('DELETE', path, { as: 'admin', json: { reason: 'duplicate order' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'cancelled', jobs: [{ id: started.jobs[0]!.id, outcome: 'removed' }] });
+    await expect(hub.producer.waitFor(started)).rejects.toThrow('cancelled: duplicate order');
+    const entries = (await readAudit(hub.redis, hub.prefix)).map((e) => `${e.who} ${e.action} ${e.target} ${e.outcome}`);
+    expect(entries.slice(0, 2)).toEqual([`board:admin workflow.cancel ${started.workflowId} cancelled`, `board:admin job.cancel ${started.jobs[0]!.id} removed`]);
+    // Once over, a second cancel changes nothing: the workflow is finished, its step's cancel answers as the first did.
+    expect(await (await dash.request('DELETE', path, { as: { bearer: tokenOf('support') } })).json()).toMatchObject({ outcome: 'finished', jobs: [{ id: started.jobs[0]!.id, outcome: 'removed' }] });
   });
 });

@@ -3,8 +3,7 @@ import { jobInfo, listJobs, parseJobsQuery } from '../../control/jobs.ts';
 import { JOB_STATES } from '../../control/find-jobs.ts';
 import { ERROR_CLASSES } from '../../core/failure-record.ts';
 import type { TaskName } from '../../contracts/index.ts';
-import { cancelEventOrRefuse, cancelOrRefuse } from '../../control/cancel.ts';
-import { ControlError } from '../../control/errors.ts';
+import { cancelEventOrRefuse, cancelOrRefuse, cancelWorkflowOrRefuse } from '../../control/cancel.ts';
 import { CliUsageError, print, str, type Command } from '../command.ts';
 import { fields, table, time } from '../table.ts';
 
@@ -111,8 +110,7 @@ task-hub cancel --workflow <workflowId> [--reason TEXT]
     const reason = typeof values.reason === 'string' ? values.reason : undefined;
     if (typeof values.workflow === 'string') {
       if (id) throw new CliUsageError('expected --workflow <workflowId> and nothing else');
-      const done = await ctx.control.producer(ctx.who).cancelWorkflow(values.workflow, reason ? { reason } : {});
-      if (!done) throw new ControlError(404, 'workflow_not_found', `workflow ${values.workflow} not found (never started, or past its retention)`);
+      const done = await cancelWorkflowOrRefuse(ctx.control, values.workflow, { reason, who: ctx.who });
       ctx.out(ctx.json ? `${JSON.stringify(done)}\n` : [`workflow ${done.workflowId}: ${done.outcome}\n`, ...done.jobs.map((j) => `${j.id}: ${j.outcome}\n`)].join(''));
       return 0;
     }

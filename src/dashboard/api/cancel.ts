@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { events } from '../../../events.ts';
-import { cancelEventOrRefuse, cancelJob, type CancelRequest, type ControlDeps } from '../../control/cancel.ts';
+import { cancelEventOrRefuse, cancelJob, cancelWorkflowOrRefuse, type CancelRequest, type ControlDeps } from '../../control/cancel.ts';
 import { ControlError } from '../../control/errors.ts';
 import { InvalidOptionError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -26,11 +26,6 @@ export interface CancelRouteDeps {
 const JOB_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const Body = z.strictObject({ reason: z.string().optional() });
 
-/**
- * `DELETE /api/v1/jobs/{id}` (`?reason=` or a JSON body `{ "reason": "..." }`): 200 with what
- * happened (`removed`, `aborting`, `cancelled`), 409 with the state of a finished job, 404 for an
- * unknown one, 403 outside the token's `<task>:cancel` scopes or for the board's read-only account.
- */
 /** Who asks: a token (its scopes decide per task), or a board login (the admin account may, the read-only one may not). */
 const authenticateWith =
   ({ bearer, basic }: Pick<CancelRouteDeps, 'bearer' | 'basic'>): RequestHandler =>
@@ -72,6 +67,17 @@ const invalidOption = (res: Response, err: unknown) => {
   sendError(res, 400, 'invalid_option', err.message, { fields: [{ path: err.field, message: err.message.slice(err.field.length + 2) }], fieldCount: 1 });
 };
 
+/** A refusal as the control surface words it (ControlError: 404, 403, 409), or a bad reason (400). */
+const refused = (res: Response, err: unknown) => {
+  if (err instanceof ControlError) return sendError(res, err.status, err.code, err.message, err.extra);
+  invalidOption(res, err);
+};
+
+/**
+ * `DELETE /api/v1/jobs/{id}` (`?reason=` or a JSON body `{ "reason": "..." }`): 200 with what
+ * happened (`removed`, `aborting`, `cancelled`), 409 with the state of a finished job, 404 for an
+ * unknown one, 403 outside the token's `<task>:cancel` scopes or for the board's read-only account.
+ */
 export const cancelRoute = ({ control, log, bearer, basic, needsRedis, timeoutMs = 5_000 }: CancelRouteDeps): RequestHandler[] => {
   const cancel = async (req: Request, res: Response) => {
     const id = String(req.params.id);
@@ -123,8 +129,30 @@ export const cancelEventRoute = ({ control, log, bearer, basic, needsRedis, time
       log.info({ who: request.who, event: name, eventId, outcomes: result.jobs.map((j) => j.outcome) }, 'api: event cancelled');
       return res.json(result);
     } catch (err) {
-      if (err instanceof ControlError) return sendError(res, err.status, err.code, err.message, err.extra);
-      invalidOption(res, err);
+      refused(res, err);
+    }
+  };
+
+  return [authenticateWith({ bearer, basic }), needsRedis, readJson, cancel];
+};
+
+/**
+ * `DELETE /api/v1/workflows/{id}` (`?reason=` or `{ "reason": "..." }`): the workflow fails as
+ * cancelled, nothing more of it is enqueued, its unfinished jobs are cancelled. 200 with the
+ * outcome per job; 404 for an unknown workflow; 403, nothing changed, when the caller may not
+ * cancel one of the tasks it runs, or for the board's read-only account.
+ */
+export const cancelWorkflowRoute = ({ control, log, bearer, basic, needsRedis, timeoutMs = 5_000 }: CancelRouteDeps): RequestHandler[] => {
+  const cancel = async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const request = cancelRequestOf(req, res);
+    if (!request) return;
+    try {
+      const result = await withDeadline(cancelWorkflowOrRefuse(control, id, request), timeoutMs, `could not cancel workflow ${id.slice(0, 100)}`);
+      log.info({ who: request.who, workflowId: id, outcome: result.outcome, jobs: result.jobs.map((j) => j.outcome) }, 'api: workflow cancelled');
+      return res.json(result);
+    } catch (err) {
+      refused(res, err);
     }
   };
 

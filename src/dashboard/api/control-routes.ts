@@ -1,5 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { readAudit } from '../../control/audit.ts';
+import { cancelWorkflowOrRefuse } from '../../control/cancel.ts';
 import type { Control } from '../../control/control.ts';
 import { ControlError, InvalidInputError } from '../../control/errors.ts';
 import { FailedFilter, parseInput } from '../../control/failed-filter.ts';
@@ -8,7 +9,7 @@ import { describeQueue, listQueues, pauseQueue, resumeQueue, setQueueLimits } fr
 import { replay } from '../../control/replay.ts';
 import { pauseSchedule, resumeSchedule, triggerSchedule } from '../../control/schedule-actions.ts';
 import { listSchedules } from '../../control/schedules.ts';
-import { EnqueueError } from '../../core/errors.ts';
+import { EnqueueError, InvalidOptionError } from '../../core/errors.ts';
 import { mayAct } from '../api-scopes.ts';
 import { sendError } from '../send-error.ts';
 import { canRead, mayReadControl, mayWrite, principalOf, writesControl } from './principal.ts';
@@ -17,7 +18,7 @@ const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
 
 export interface ControlRouteDeps {
   control: Control;
-  /** Cancels a job (src/control/cancel.ts once merged); without it the route answers 501. */
+  /** Cancels a job (the page: cancelOrRefuse); with it, the routes that cancel a job or a workflow are served here too. */
   cancel?: (control: Control, id: string, opts: { reason?: string; who: string }) => Promise<unknown>;
 }
 
@@ -64,6 +65,12 @@ export const controlRoutes = ({ control, cancel }: ControlRouteDeps): Router => 
         }
       });
     });
+    // A workflow runs several tasks: cancelWorkflowOrRefuse checks the cancel scope of each first.
+    router.delete('/workflows/:id', mayWrite('cancel workflows', () => true), async (req, res) => {
+      const p = principalOf(req);
+      const reason = typeof req.query.reason === 'string' ? req.query.reason : undefined;
+      res.json(await cancelWorkflowOrRefuse(control, String(req.params.id), { reason, who: p.who, may: (task) => mayAct(p, 'cancel', task) }));
+    });
   }
 
   router.post('/replays', mayWrite('replay failed jobs', (p) => p.scopes.some((s) => s === 'admin' || s === 'replay' || s.endsWith(':replay'))), body, async (req, res) => {
@@ -101,6 +108,7 @@ export const controlRoutes = ({ control, cancel }: ControlRouteDeps): Router => 
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof ControlError) return sendError(res, err.status, err.code, err.message, err.extra);
+    if (err instanceof InvalidOptionError) return sendError(res, 400, 'invalid_option', err.message, { fields: [{ path: err.field, message: err.message }], fieldCount: 1 });
     // ioredis refusing while offline, or a command timing out: Redis trouble, not a bug.
     if (err instanceof EnqueueError || /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|MaxRetriesPerRequest/i.test((err as Error)?.message ?? '')) {
       res.set('Retry-After', '5');

@@ -10,13 +10,13 @@ import type { AuthGuard } from '../auth-throttle.ts';
 import type { Control } from '../../control/control.ts';
 import { describeTask } from '../task-schemas.ts';
 import { sendError } from '../send-error.ts';
-import { cancelEventRoute, cancelRoute } from './cancel.ts';
+import { cancelEventRoute, cancelRoute, cancelWorkflowRoute } from './cancel.ts';
 import { controlRoutes } from './control-routes.ts';
 import { enqueueRoute } from './enqueue.ts';
 import { apiErrorHandler } from './errors.ts';
 import { eventStatusRoute, listEvents, publishRoute } from './events.ts';
 import { limitsRoute, type LimitsDeps } from './limits.ts';
-import { cancelWorkflowRoute, describeWorkflows, startWorkflowRoute, workflowStatusRoute } from './workflows.ts';
+import { describeWorkflows, startWorkflowRoute, workflowStatusRoute } from './workflows.ts';
 
 export interface ApiDeps {
   clients: readonly ApiClient[];
@@ -77,7 +77,7 @@ export const createApiRouter = ({ clients, accounts, producerFor, log, guard, co
   router.get('/workflows', readAuth, describeWorkflows);
   router.post('/workflows', bearer, ...startWorkflowRoute({ producerFor, log, redisReady, maxBodyBytes: maxBodyBytes * 64 }));
   router.get('/workflows/:id', readAuth, needsRedis, workflowStatusRoute(reader));
-  router.delete('/workflows/:id', bearer, needsRedis, cancelWorkflowRoute(producerFor, log));
+  router.delete('/workflows/:id', ...cancelWorkflowRoute({ control, log, bearer, basic, needsRedis }));
 
   // Cancel answers 200/409/404 from what it found (api/cancel.ts); the rest of control (jobs by
   // filter and key, replays, schedules, queues, audit) is control-routes.ts.

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.ts';
 import { isRecord } from '../../core/records.ts';
 import type { Producer } from '../../producer/index.ts';
 import { allows } from '../api-tokens.ts';
-import { mayAct, mayRead } from '../api-scopes.ts';
+import { mayRead } from '../api-scopes.ts';
 import { sendError } from '../send-error.ts';
 import { keyedHeaders, readJsonBody, refusedMediaType, refusedPolluting, sendInvalidFields, unavailable } from './json-post.ts';
 
@@ -85,22 +85,4 @@ export const workflowStatusRoute = (reader: Producer): RequestHandler => async (
   const denied = info.steps.find((s) => !mayRead(req.apiClient!, s.task));
   if (denied) return sendError(res, 403, 'forbidden', `client "${req.apiClient!.name}" may not read ${denied.task}, which the workflow runs`);
   res.json({ ...info, steps: info.steps.map((s) => ({ ...s, boardUrl: `/queue/${encodeURIComponent(s.queue)}/${encodeURIComponent(s.jobId)}` })) });
-};
-
-/**
- * `DELETE /api/v1/workflows/:id` (the reason as `?reason=`): the workflow fails as cancelled, nothing
- * more is enqueued, its unfinished jobs are cancelled. Needs the cancel scope of every task it runs.
- */
-export const cancelWorkflowRoute = (producerFor: (service: string) => Producer, log: Logger): RequestHandler => async (req, res) => {
-  const id = String(req.params.id);
-  const client = req.apiClient!;
-  const producer = producerFor(`api:${client.name}`);
-  const info = await producer.getWorkflow(id);
-  if (!info) return sendError(res, 404, 'workflow_not_found', `workflow "${id.slice(0, 100)}" not found (never started, or past its retention)`);
-  const denied = info.steps.find((s) => !mayAct(client, 'cancel', s.task));
-  if (denied) return sendError(res, 403, 'forbidden', `client "${client.name}" may not cancel ${denied.task}, which the workflow runs (scope ${denied.task.split('.')[0]}:cancel)`);
-  const reason = typeof req.query.reason === 'string' && req.query.reason.length ? req.query.reason.slice(0, 500) : `cancelled by api:${client.name}`;
-  const done = await producer.cancelWorkflow(id, { reason });
-  log.info({ client: client.name, workflowId: id, outcome: done?.outcome }, 'api: workflow cancel');
-  res.json(done);
 };

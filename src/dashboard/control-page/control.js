@@ -73,6 +73,13 @@ const actions = {
     const reason = f.get('reason') ? `?reason=${encodeURIComponent(String(f.get('reason')))}` : '';
     return call('DELETE', `/jobs/${encodeURIComponent(String(f.get('id')))}${reason}`).then(() => `cancelled ${f.get('id')}`);
   },
+  'cancel-workflow': async (b) => {
+    const f = new FormData(b.closest('form'));
+    const reason = f.get('reason') ? `?reason=${encodeURIComponent(String(f.get('reason')))}` : '';
+    const r = await call('DELETE', `/workflows/${encodeURIComponent(String(f.get('id')))}${reason}`);
+    if (r.outcome === 'finished') return `workflow ${r.workflowId} had already finished: nothing to cancel`;
+    return `cancelled workflow ${r.workflowId}: ${r.jobs.map((j) => `${j.id} ${j.outcome}`).join(', ') || 'no job was still open'}`;
+  },
 };
 
 document.addEventListener('click', async (event) => {

@@ -71,6 +71,12 @@ const cancelForm = (state: PageState) => `<form id="cancel">
   ${button(state, 'Cancel job', 'data-action="cancel"')}
 </form>`;
 
+const cancelWorkflowForm = (state: PageState) => `<form id="cancel-workflow">
+  <label>workflow id <input name="id" required placeholder="3f2b8c4e-... (a step's $hub.workflow)"></label>
+  <label>reason <input name="reason" maxlength="200"></label>
+  ${button(state, 'Cancel workflow', 'data-action="cancel-workflow"')}
+</form>`;
+
 const auditTable = (state: PageState) => {
   const rows = state.audit.map(
     (e) => `<tr><td>${esc(time(e.at))}</td><td>${esc(e.who)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.outcome)}</td><td><code>${esc(e.detail ? JSON.stringify(e.detail) : '')}</code></td></tr>`,
@@ -92,5 +98,6 @@ export const renderPage = (state: PageState): string => `<!doctype html>
 <section><h2>Queues</h2>${queuesTable(state)}</section>
 <section><h2>Replay failed jobs</h2>${replayForm(state)}</section>
 <section><h2>Cancel a job</h2>${cancelForm(state)}</section>
+<section><h2>Cancel a workflow</h2>${cancelWorkflowForm(state)}</section>
 <section><h2>Audit log</h2>${auditTable(state)}</section>
 </main></body></html>`;
