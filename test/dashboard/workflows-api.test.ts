@@ -110,7 +110,11 @@ describe('POST /api/v1/workflows', () => {
     expect((await dash.request('DELETE', path, { as: 'admin', headers: { origin: 'https://evil.example' } })).status).toBe(403);
     const badReason = await dash.request('DELETE', path, { as: 'admin', json: { reason: 'two\nlines' } });
     expect(badReason.status).toBe(400);
-    expect(((await badReason.json()) as Refused).error.fields).toEqual([{ path: 'reason', message: expect.stringMatching(/control characters/) }]);
+    expect(((await badReason.json()) as Refused).error.fields).toEqual([{ path: 'reason', message: expect.stringMatching(/^control characters/) }]);
+    // The board's control page (/hub/api) refuses it the same way, rather than failing with a 500.
+    const pageBadReason = await dash.request('DELETE', `/hub/api/workflows/${started.workflowId}?reason=${encodeURIComponent('two\nlines')}`, { as: 'admin' });
+    expect(pageBadReason.status).toBe(400);
+    expect(((await pageBadReason.json()) as Refused).error.fields).toEqual([{ path: 'reason', message: expect.stringMatching(/^control characters/) }]);
     expect((await hub.producer.getWorkflow(started.workflowId))?.state).toBe('running');
 
     const res = await dash.request('DELETE', path, { as: 'admin', json: { reason: 'duplicate order' } });

@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.ts';
 import { withDeadline } from '../../producer/deadline.ts';
 import { allowsAction, type ApiClient } from '../api-tokens.ts';
 import { sameOriginWrites } from '../auth.ts';
-import { sendError } from '../send-error.ts';
+import { sendError, sendInvalidOption } from '../send-error.ts';
 import { sendUnknownEvent } from './events.ts';
 
 export interface CancelRouteDeps {
@@ -64,7 +64,7 @@ const forbidden = (res: Response, client: ApiClient | undefined, task: string) =
 
 const invalidOption = (res: Response, err: unknown) => {
   if (!(err instanceof InvalidOptionError)) throw err;
-  sendError(res, 400, 'invalid_option', err.message, { fields: [{ path: err.field, message: err.message.slice(err.field.length + 2) }], fieldCount: 1 });
+  sendInvalidOption(res, err);
 };
 
 /** A refusal as the control surface words it (ControlError: 404, 403, 409), or a bad reason (400). */

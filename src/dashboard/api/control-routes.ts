@@ -11,7 +11,7 @@ import { pauseSchedule, resumeSchedule, triggerSchedule } from '../../control/sc
 import { listSchedules } from '../../control/schedules.ts';
 import { EnqueueError, InvalidOptionError } from '../../core/errors.ts';
 import { mayAct } from '../api-scopes.ts';
-import { sendError } from '../send-error.ts';
+import { sendError, sendInvalidOption } from '../send-error.ts';
 import { canRead, mayReadControl, mayWrite, principalOf, writesControl } from './principal.ts';
 
 const HEADER_VALUE = /^[\x21-\x7e]{1,200}$/;
@@ -108,7 +108,7 @@ export const controlRoutes = ({ control, cancel }: ControlRouteDeps): Router => 
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof ControlError) return sendError(res, err.status, err.code, err.message, err.extra);
-    if (err instanceof InvalidOptionError) return sendError(res, 400, 'invalid_option', err.message, { fields: [{ path: err.field, message: err.message }], fieldCount: 1 });
+    if (err instanceof InvalidOptionError) return sendInvalidOption(res, err);
     // ioredis refusing while offline, or a command timing out: Redis trouble, not a bug.
     if (err instanceof EnqueueError || /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|MaxRetriesPerRequest/i.test((err as Error)?.message ?? '')) {
       res.set('Retry-After', '5');

@@ -7,7 +7,7 @@ import { incomingTrace } from '../../core/tracing/traceparent.ts';
 import { clip } from '../../core/validate.ts';
 import type { Producer } from '../../producer/index.ts';
 import { allows } from '../api-tokens.ts';
-import { sendError } from '../send-error.ts';
+import { sendError, sendInvalidOption } from '../send-error.ts';
 import { EXPIRY_HEADERS, expiryFromHeaders } from './expiry-headers.ts';
 import { keyedHeaders, readJsonBody, refusedMediaType, refusedPolluting, sendInvalidFields, unavailable as unavailableWith } from './json-post.ts';
 
@@ -31,11 +31,7 @@ export const enqueueRoute = ({ producerFor, log, redisReady, maxBodyBytes }: Enq
 
   const readJson = readJsonBody(maxBodyBytes);
 
-  const invalidOption = (res: Response, err: InvalidOptionError) => {
-    const path = EXPIRY_HEADERS[err.field] ?? err.field;
-    const message = `${path}: ${err.message.slice(err.field.length + 2)}`;
-    sendError(res, 400, 'invalid_option', message, { fields: [{ path, message: message.slice(path.length + 2) }], fieldCount: 1 });
-  };
+  const invalidOption = (res: Response, err: InvalidOptionError) => sendInvalidOption(res, err, EXPIRY_HEADERS[err.field] ?? err.field);
 
   /** Every enqueue is keyed: by the client's Idempotency-Key, or by one generated here (json-post.ts); and the expiry headers. */
   const enqueueHeaders = (req: Request, res: Response, next: NextFunction) =>

@@ -35,6 +35,9 @@ const replayFilter = (form) => {
   return filter;
 };
 
+/** A cancel form's reason as the query string the cancel routes read, or nothing. */
+const reasonQuery = (f) => (f.get('reason') ? `?reason=${encodeURIComponent(String(f.get('reason')))}` : '');
+
 const actions = {
   'schedule-pause': (b) => call('POST', `/schedules/${encodeURIComponent(b.dataset.id)}/pause`).then(() => `paused ${b.dataset.id}`),
   'schedule-resume': (b) => call('POST', `/schedules/${encodeURIComponent(b.dataset.id)}/resume`).then(() => `resumed ${b.dataset.id}`),
@@ -70,13 +73,11 @@ const actions = {
   },
   cancel: (b) => {
     const f = new FormData(b.closest('form'));
-    const reason = f.get('reason') ? `?reason=${encodeURIComponent(String(f.get('reason')))}` : '';
-    return call('DELETE', `/jobs/${encodeURIComponent(String(f.get('id')))}${reason}`).then(() => `cancelled ${f.get('id')}`);
+    return call('DELETE', `/jobs/${encodeURIComponent(String(f.get('id')))}${reasonQuery(f)}`).then(() => `cancelled ${f.get('id')}`);
   },
   'cancel-workflow': async (b) => {
     const f = new FormData(b.closest('form'));
-    const reason = f.get('reason') ? `?reason=${encodeURIComponent(String(f.get('reason')))}` : '';
-    const r = await call('DELETE', `/workflows/${encodeURIComponent(String(f.get('id')))}${reason}`);
+    const r = await call('DELETE', `/workflows/${encodeURIComponent(String(f.get('id')))}${reasonQuery(f)}`);
     if (r.outcome === 'finished') return `workflow ${r.workflowId} had already finished: nothing to cancel`;
     return `cancelled workflow ${r.workflowId}: ${r.jobs.map((j) => `${j.id} ${j.outcome}`).join(', ') || 'no job was still open'}`;
   },
